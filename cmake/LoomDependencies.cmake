@@ -1,0 +1,10 @@
+# Every dependency comes from a Debian package installed by scripts/setup.sh.
+find_package(Threads REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(PkgConfig REQUIRED)
+
+# OpenBLAS: Debian ships the pthread flavour's cblas.h under an arch-specific folder.
+pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+add_library(loom::openblas INTERFACE IMPORTED)
+target_link_libraries(loom::openblas INTERFACE PkgConfig::OPENBLAS)

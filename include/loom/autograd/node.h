@@ -1,0 +1,52 @@
+#pragma once
+// A node of the autograd graph: the backward of one op application.
+//
+// NOTE [Backward closures]
+// An op records its backward as a lambda beside its forward (flashlight's style):
+// the lambda captures what it needs (inputs, outputs, saved indices) and maps the
+// output's gradient to one gradient per input, written in terms of other ops. The
+// engine runs it with grad mode off and drops it afterwards, freeing what it saved.
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "loom/autograd/op_table.h"
+#include "loom/core/tensor.h"
+
+namespace loom::autograd {
+
+using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
+
+class Node {
+ public:
+  // Where the gradient for one input goes: into another node, or into a leaf.
+  struct Edge {
+    std::shared_ptr<Node> node;         // set for inputs produced by an op
+    std::shared_ptr<TensorImpl> leaf;   // set for leaves that require grad
+  };
+
+  Node(OpId op, std::vector<Edge> edges, BackwardFn backward)
+      : op_(op), edges_(std::move(edges)), backward_(std::move(backward)) {}
+
+  OpId op() const { return op_; }
+  const char* name() const { return op_name(op_); }
+  const std::vector<Edge>& edges() const { return edges_; }
+  bool released() const { return !backward_; }
+  std::vector<Tensor> apply(const Tensor& grad_output) const;
+  void release() { backward_ = nullptr; }
+
+ private:
+  OpId op_;
+  std::vector<Edge> edges_;
+  BackwardFn backward_;
+};
+
+// Attaches a backward node to `output` when grad mode is on and any input requires
+// grad. Returns `output` for chaining. `backward` must return inputs.size() grads
+// (an undefined Tensor for inputs that get none).
+Tensor record(OpId op, Tensor output, const std::vector<Tensor>& inputs, BackwardFn backward);
+
+// True when `record` would attach a node for these inputs.
+bool needs_grad(const std::vector<Tensor>& inputs);
+
+}  // namespace loom::autograd

@@ -1,0 +1,37 @@
+#pragma once
+// NOTE [Op table]
+// Every differentiable op has one entry here. The X-macro gives each an OpId and a
+// name (used by autograd nodes, the profiler and error messages), and the
+// gradient-check test walks this table and fails for any op without a
+// finite-difference case, so an op cannot be half-added.
+#include <cstddef>
+
+namespace loom::autograd {
+
+#define LOOM_DIFFERENTIABLE_OPS(X)                                                          \
+  X(add) X(sub) X(mul) X(div) X(neg) X(add_scalar) X(mul_scalar) X(pow_scalar)              \
+  X(maximum) X(matmul) X(linear) X(relu) X(gelu) X(tanh) X(sigmoid) X(exp) X(log) X(sqrt)   \
+  X(abs) X(sum) X(mean) X(amax) X(softmax) X(log_softmax) X(nll_loss) X(cross_entropy)      \
+  X(mse_loss) X(conv2d) X(max_pool2d) X(avg_pool2d) X(batch_norm) X(layer_norm) X(dropout)  \
+  X(embedding) X(reshape) X(flatten) X(permute) X(transpose) X(slice) X(expand)             \
+  X(squeeze) X(unsqueeze) X(contiguous) X(sum_to) X(concat)
+
+enum class OpId : unsigned short {
+#define LOOM_OP_ENUM(name) name,
+  LOOM_DIFFERENTIABLE_OPS(LOOM_OP_ENUM)
+#undef LOOM_OP_ENUM
+      kCount
+};
+
+constexpr const char* kOpNames[] = {
+#define LOOM_OP_NAME(name) #name,
+    LOOM_DIFFERENTIABLE_OPS(LOOM_OP_NAME)
+#undef LOOM_OP_NAME
+};
+static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == static_cast<size_t>(OpId::kCount),
+              "every op needs a name");
+
+constexpr const char* op_name(OpId id) { return kOpNames[static_cast<size_t>(id)]; }
+constexpr size_t kNumOps = static_cast<size_t>(OpId::kCount);
+
+}  // namespace loom::autograd

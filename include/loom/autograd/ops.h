@@ -1,0 +1,116 @@
+#pragma once
+// Differentiable operations. Each one is defined once, in src/autograd/ops/, with
+// its shape rule, its call into the kernel lists, and its backward side by side
+// (NOTE [Backward closures] in node.h; NOTE [Op table] in op_table.h).
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "loom/core/generator.h"
+#include "loom/core/tensor.h"
+
+namespace loom {
+
+// ---- arithmetic (NumPy broadcasting) --------------------------------------------
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor neg(const Tensor& x);
+Tensor add_scalar(const Tensor& x, double value);
+Tensor mul_scalar(const Tensor& x, double value);
+Tensor pow_scalar(const Tensor& x, double exponent);
+
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator-(const Tensor& x) { return neg(x); }
+inline Tensor operator+(const Tensor& a, double s) { return add_scalar(a, s); }
+inline Tensor operator-(const Tensor& a, double s) { return add_scalar(a, -s); }
+inline Tensor operator*(const Tensor& a, double s) { return mul_scalar(a, s); }
+inline Tensor operator/(const Tensor& a, double s) { return mul_scalar(a, 1.0 / s); }
+inline Tensor operator*(double s, const Tensor& a) { return mul_scalar(a, s); }
+
+// In place, never recorded (for optimizers and gradient accumulation).
+void add_(Tensor& dst, const Tensor& src, double alpha = 1.0);  // dst += alpha * src
+void mul_(Tensor& dst, double value);
+
+// Non-differentiable comparisons, returning 0/1 in the inputs' dtype.
+Tensor greater(const Tensor& a, const Tensor& b);
+Tensor equal(const Tensor& a, const Tensor& b);
+
+// ---- unary ---------------------------------------------------------------------
+Tensor relu(const Tensor& x);
+Tensor gelu(const Tensor& x);  // exact (erf) form, as PyTorch's default
+Tensor tanh(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor abs(const Tensor& x);
+
+// ---- linear algebra --------------------------------------------------------------
+// [m,k]@[k,n], batched [b,m,k]@[b,k,n] (either side may be 2-D and is broadcast).
+Tensor matmul(const Tensor& a, const Tensor& b);
+// x[..., in] @ weight[out, in]^T + bias[out], as torch.nn.functional.linear.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+
+// ---- reductions (axes may be negative; empty axes = all) ------------------------------
+Tensor sum(const Tensor& x, std::vector<int64_t> axes = {}, bool keepdim = false);
+Tensor mean(const Tensor& x, std::vector<int64_t> axes = {}, bool keepdim = false);
+Tensor amax(const Tensor& x, int64_t axis, bool keepdim = false);
+Tensor argmax(const Tensor& x, int64_t axis, bool keepdim = false);  // i64, not differentiable
+// Sums `x` down to `shape` (the backward of broadcasting).
+Tensor sum_to(const Tensor& x, const Shape& shape);
+
+// ---- views and shape ------------------------------------------------------------------
+Tensor reshape(const Tensor& x, const Shape& shape);  // a view when possible, else a copy
+Tensor flatten(const Tensor& x, int64_t start_axis = 1, int64_t end_axis = -1);
+Tensor permute(const Tensor& x, const std::vector<int64_t>& order);
+Tensor transpose(const Tensor& x, int64_t a, int64_t b);
+Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end, int64_t step = 1);
+Tensor expand(const Tensor& x, const Shape& shape);
+Tensor squeeze(const Tensor& x, int64_t axis);
+Tensor unsqueeze(const Tensor& x, int64_t axis);
+Tensor contiguous(const Tensor& x);
+Tensor concat(const std::vector<Tensor>& xs, int64_t axis);
+
+// ---- neural-network functions ----------------------------------------------------------
+Tensor softmax(const Tensor& x, int64_t axis = -1);
+Tensor log_softmax(const Tensor& x, int64_t axis = -1);
+// Mean negative log-likelihood; log_probs [n, c], target i64 [n].
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target);
+// log_softmax + nll_loss, fused; logits [n, c], target i64 [n].
+Tensor cross_entropy(const Tensor& logits, const Tensor& target);
+Tensor mse_loss(const Tensor& prediction, const Tensor& target);
+
+struct Conv2dOptions {
+  int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
+};
+// x [n, c, h, w], weight [oc, c, kh, kw], bias [oc] or undefined.
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
+              Conv2dOptions options = {});
+struct Pool2dOptions {
+  int64_t kernel_h = 2, kernel_w = 2;
+  int64_t stride_h = 0, stride_w = 0;  // 0 = the kernel size
+  int64_t pad_h = 0, pad_w = 0;
+};
+Tensor max_pool2d(const Tensor& x, Pool2dOptions options = {});
+Tensor avg_pool2d(const Tensor& x, Pool2dOptions options = {});
+
+// Normalises over every axis but 1 (channels). In training it uses the batch
+// statistics and updates running_mean/var in place (unbiased variance, as PyTorch);
+// in evaluation it uses the running statistics.
+Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor running_mean,
+                  Tensor running_var, bool training, double momentum = 0.1, double eps = 1e-5);
+// Normalises over the last `normalized_axes` axes; gamma/beta have that trailing shape.
+Tensor layer_norm(const Tensor& x, int64_t normalized_axes, const Tensor& gamma = Tensor(),
+                  const Tensor& beta = Tensor(), double eps = 1e-5);
+// Zeroes elements with probability p and scales the rest by 1/(1-p) when training.
+Tensor dropout(const Tensor& x, double p, bool training, Generator& generator = default_generator());
+// Rows of table[v, d] picked by index (i64, any shape) -> [..., d].
+Tensor embedding(const Tensor& index, const Tensor& table);
+
+}  // namespace loom

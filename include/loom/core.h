@@ -1,0 +1,9 @@
+#pragma once
+#include "loom/core/allocator.h"
+#include "loom/core/device.h"
+#include "loom/core/dtype.h"
+#include "loom/core/error.h"
+#include "loom/core/generator.h"
+#include "loom/core/shape.h"
+#include "loom/core/strided.h"
+#include "loom/core/tensor.h"

@@ -1,0 +1,28 @@
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace loom {
+
+// Element types. f32 is the working type; i64 holds labels and indices; i8/i32 are
+// for quantized kernels and bf16/f16 for mixed precision (storage only for now).
+enum class DType : uint8_t { f32, f64, i64, i32, i8, u8, bf16, f16, kCount };
+
+size_t dtype_size(DType t);
+const char* dtype_name(DType t);
+// Parses "f32", "float32", "i64", ... ; throws ValueError on anything else.
+DType dtype_from_name(const std::string& name);
+bool is_floating(DType t);
+
+template <typename T>
+struct dtype_of;
+template <> struct dtype_of<float> { static constexpr DType value = DType::f32; };
+template <> struct dtype_of<double> { static constexpr DType value = DType::f64; };
+template <> struct dtype_of<int64_t> { static constexpr DType value = DType::i64; };
+template <> struct dtype_of<int32_t> { static constexpr DType value = DType::i32; };
+template <> struct dtype_of<int8_t> { static constexpr DType value = DType::i8; };
+template <> struct dtype_of<uint8_t> { static constexpr DType value = DType::u8; };
+template <typename T>
+inline constexpr DType dtype_v = dtype_of<T>::value;
+
+}  // namespace loom

@@ -1,0 +1,131 @@
+// matmul and linear, through the GEMM kernel list.
+#include "loom/kernels/gemm.h"
+#include "ops/op_util.h"
+
+namespace loom {
+using autograd::OpId;
+using autograd::record;
+using namespace ops_detail;
+
+namespace {
+
+// A matrix operand for GEMM: a row-major or transposed view needs no copy.
+struct GemmOperand {
+  Tensor t;
+  bool trans = false;
+  int64_t ld = 0;
+};
+
+GemmOperand as_gemm_operand(const Tensor& m) {  // m is 2-D
+  const int64_t rows = m.size(0), cols = m.size(1);
+  const Shape& st = m.strides();
+  if ((st[1] == 1 || cols == 1) && st[0] >= std::max<int64_t>(cols, 1)) return {m, false, st[0]};
+  if ((st[0] == 1 || rows == 1) && st[1] >= std::max<int64_t>(rows, 1)) return {m, true, st[1]};
+  Tensor c = m.contiguous();
+  return {c, false, std::max<int64_t>(cols, 1)};
+}
+
+// out[m,n] = a[m,k] @ b[k,n] (+ beta * out)
+void gemm_2d(const Tensor& a, const Tensor& b, const Tensor& out, double beta) {
+  GemmOperand A = as_gemm_operand(a), B = as_gemm_operand(b);
+  kernels::GemmArgs g;
+  g.dtype = a.dtype();
+  g.device = a.device();
+  g.m = a.size(0);
+  g.k = a.size(1);
+  g.n = b.size(1);
+  g.trans_a = A.trans;
+  g.trans_b = B.trans;
+  g.a = A.t.raw_data();
+  g.lda = A.ld;
+  g.b = B.t.raw_data();
+  g.ldb = B.ld;
+  g.beta = beta;
+  g.c = out.raw_data();
+  g.ldc = out.size(1);
+  if (g.m == 0 || g.n == 0) return;
+  if (g.k == 0) {
+    if (beta == 0) out.fill_(0.0);
+    return;
+  }
+  kernels::gemm_kernels()(g);
+}
+
+Tensor matmul_forward(const Tensor& a, const Tensor& b) {
+  check_float(a, "matmul");
+  check_float(b, "matmul");
+  check_same_dtype(a, b, "matmul");
+  LOOM_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul: expected matrices (2-D or batched 3-D), got shapes ",
+             shape_str(a.shape()), " and ", shape_str(b.shape()));
+  LOOM_CHECK(a.dim() <= 3 && b.dim() <= 3, "matmul: at most one batch axis is supported, got shapes ",
+             shape_str(a.shape()), " and ", shape_str(b.shape()));
+  LOOM_CHECK(a.size(-1) == b.size(-2), "matmul: inner dimensions differ: ", shape_str(a.shape()), " @ ",
+             shape_str(b.shape()), " (", a.size(-1), " vs ", b.size(-2), ")");
+  if (a.dim() == 2 && b.dim() == 2) {
+    Tensor out = Tensor::empty({a.size(0), b.size(1)}, a.dtype(), a.device());
+    gemm_2d(a, b, out, 0.0);
+    return out;
+  }
+  const int64_t batch = a.dim() == 3 ? a.size(0) : b.size(0);
+  LOOM_CHECK(a.dim() == 2 || b.dim() == 2 || a.size(0) == b.size(0), "matmul: batch sizes differ: ",
+             shape_str(a.shape()), " @ ", shape_str(b.shape()));
+  const int64_t m = a.size(-2), n = b.size(-1);
+  Tensor out = Tensor::empty({batch, m, n}, a.dtype(), a.device());
+  for (int64_t i = 0; i < batch; ++i) {
+    Tensor ai = a.dim() == 3 ? a.as_strided({m, a.size(2)}, {a.strides()[1], a.strides()[2]},
+                                            a.offset() + i * a.strides()[0])
+                             : a;
+    Tensor bi = b.dim() == 3 ? b.as_strided({b.size(1), n}, {b.strides()[1], b.strides()[2]},
+                                            b.offset() + i * b.strides()[0])
+                             : b;
+    gemm_2d(ai, bi, out.as_strided({m, n}, {n, 1}, i * m * n), 0.0);
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  Tensor out = matmul_forward(a, b);
+  const bool ga = a.requires_grad(), gb = b.requires_grad();
+  return record(OpId::matmul, out, {a, b}, [a, b, ga, gb](const Tensor& g) {
+    return std::vector<Tensor>{ga ? sum_to(matmul(g, transpose(b, -1, -2)), a.shape()) : Tensor(),
+                               gb ? sum_to(matmul(transpose(a, -1, -2), g), b.shape()) : Tensor()};
+  });
+}
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  check_float(x, "linear");
+  check_float(weight, "linear");
+  check_same_dtype(x, weight, "linear");
+  LOOM_CHECK(weight.dim() == 2, "linear: weight must be [out, in], got ", shape_str(weight.shape()));
+  LOOM_CHECK(x.dim() >= 1 && x.size(-1) == weight.size(1), "linear: input has ", x.dim() ? x.size(-1) : 0,
+             " features but the layer expects ", weight.size(1), " (input shape ", shape_str(x.shape()),
+             ", weight shape ", shape_str(weight.shape()), ")");
+  const int64_t in = weight.size(1), out_features = weight.size(0);
+  if (bias.defined()) {
+    check_same_dtype(x, bias, "linear");
+    LOOM_CHECK(bias.dim() == 1 && bias.size(0) == out_features, "linear: bias shape ", shape_str(bias.shape()),
+               " does not match ", out_features, " output features");
+  }
+  Tensor x2 = x.contiguous().view({-1, in});
+  const int64_t rows = x2.size(0);
+  Tensor y = Tensor::empty({rows, out_features}, x.dtype(), x.device());
+  if (bias.defined()) {
+    strided_copy(broadcast_view(bias, y.shape()), y);  // y = bias, then y += x @ W^T
+  }
+  gemm_2d(x2, transpose(weight.detach(), 0, 1), y, bias.defined() ? 1.0 : 0.0);
+  Shape out_shape = x.shape();
+  out_shape.back() = out_features;
+  Tensor out = y.view(out_shape);
+  const bool gx = x.requires_grad(), gw = weight.requires_grad();
+  return record(OpId::linear, out, {x, weight, bias}, [x2, weight, gx, gw, xs = x.shape(),
+                                                      has_bias = bias.defined()](const Tensor& g) {
+    Tensor g2 = g.contiguous().view({-1, weight.size(0)});
+    return std::vector<Tensor>{gx ? reshape(matmul(g2, weight), xs) : Tensor(),
+                               gw ? matmul(transpose(g2, 0, 1), x2) : Tensor(),
+                               has_bias ? sum(g2, {0}) : Tensor()};
+  });
+}
+
+}  // namespace loom

@@ -1,0 +1,365 @@
+#include "loom/core/tensor.h"
+
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+#include "loom/core/strided.h"
+
+namespace loom {
+
+Storage::Storage(size_t nbytes, Device device)
+    : data_(allocator_for(device).allocate(nbytes)), nbytes_(nbytes), device_(device) {}
+
+// ---- factories --------------------------------------------------------------
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  for (int64_t d : shape) {
+    LOOM_CHECK(d >= 0, "tensor shape ", shape_str(shape), " has a negative dimension");
+  }
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = Storage(static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype), device);
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  impl->dtype = dtype;
+  return Tensor(std::move(impl));
+}
+
+Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
+  std::memset(t.raw_data(), 0, t.nbytes());
+  return t;
+}
+
+Tensor Tensor::ones(const Shape& shape, DType dtype, Device device) {
+  return full(shape, 1.0, dtype, device);
+}
+
+Tensor Tensor::full(const Shape& shape, double value, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
+  t.fill_(value);
+  return t;
+}
+
+Tensor Tensor::scalar(double value, DType dtype) { return full({}, value, dtype); }
+
+Tensor Tensor::arange(int64_t n, DType dtype) {
+  Tensor t = empty({n}, dtype);
+  for (int64_t i = 0; i < n; ++i) store_from_double(t.raw_data(), dtype, i, static_cast<double>(i));
+  return t;
+}
+
+template <typename T>
+Tensor Tensor::from_vector(const std::vector<T>& values, const Shape& shape) {
+  LOOM_CHECK(static_cast<int64_t>(values.size()) == shape_numel(shape), "from_vector: ",
+             values.size(), " values do not fill shape ", shape_str(shape));
+  Tensor t = empty(shape, dtype_v<T>);
+  if (!values.empty()) std::memcpy(t.raw_data(), values.data(), values.size() * sizeof(T));
+  return t;
+}
+template Tensor Tensor::from_vector(const std::vector<float>&, const Shape&);
+template Tensor Tensor::from_vector(const std::vector<double>&, const Shape&);
+template Tensor Tensor::from_vector(const std::vector<int64_t>&, const Shape&);
+template Tensor Tensor::from_vector(const std::vector<int32_t>&, const Shape&);
+template Tensor Tensor::from_vector(const std::vector<int8_t>&, const Shape&);
+template Tensor Tensor::from_vector(const std::vector<uint8_t>&, const Shape&);
+
+// ---- properties ---------------------------------------------------------------
+
+void Tensor::check_defined() const {
+  if (!impl_) LOOM_THROW(ValueError, "operation on an undefined tensor");
+}
+const Shape& Tensor::shape() const { check_defined(); return impl_->shape; }
+const Shape& Tensor::strides() const { check_defined(); return impl_->strides; }
+int64_t Tensor::offset() const { check_defined(); return impl_->offset; }
+DType Tensor::dtype() const { check_defined(); return impl_->dtype; }
+Device Tensor::device() const { check_defined(); return impl_->storage.device(); }
+const Storage& Tensor::storage() const { check_defined(); return impl_->storage; }
+int64_t Tensor::numel() const { return shape_numel(shape()); }
+
+int64_t Tensor::size(int64_t axis) const {
+  return shape()[static_cast<size_t>(normalize_axis(axis, dim(), "size: axis"))];
+}
+
+bool Tensor::is_contiguous() const {
+  const Shape& sh = shape();
+  const Shape& st = strides();
+  int64_t expected = 1;
+  for (size_t i = sh.size(); i-- > 0;) {
+    if (sh[i] == 1) continue;
+    if (st[i] != expected) return false;
+    expected *= sh[i];
+  }
+  return true;
+}
+
+void* Tensor::raw_data() const {
+  check_defined();
+  return static_cast<char*>(impl_->storage.data()) +
+         impl_->offset * static_cast<int64_t>(dtype_size(impl_->dtype));
+}
+
+void Tensor::check_dtype(DType expected) const {
+  if (dtype() != expected) {
+    LOOM_THROW(ValueError, "tensor has dtype ", dtype_name(dtype()), " but ",
+               dtype_name(expected), " was expected");
+  }
+}
+
+template <typename T>
+T Tensor::item() const {
+  LOOM_CHECK(numel() == 1, "item(): tensor of shape ", shape_str(shape()),
+             " has ", numel(), " elements, expected exactly one");
+  check_dtype(dtype_v<T>);
+  return *static_cast<const T*>(raw_data());
+}
+template float Tensor::item<float>() const;
+template double Tensor::item<double>() const;
+template int64_t Tensor::item<int64_t>() const;
+template int32_t Tensor::item<int32_t>() const;
+
+double Tensor::item_double() const {
+  LOOM_CHECK(numel() == 1, "item(): tensor of shape ", shape_str(shape()),
+             " has ", numel(), " elements, expected exactly one");
+  return load_as_double(raw_data(), dtype(), 0);
+}
+
+template <typename T>
+std::vector<T> Tensor::to_vector() const {
+  Tensor c = to(dtype_v<T>).contiguous();
+  const T* p = c.data<T>();
+  return std::vector<T>(p, p + c.numel());
+}
+template std::vector<float> Tensor::to_vector() const;
+template std::vector<double> Tensor::to_vector() const;
+template std::vector<int64_t> Tensor::to_vector() const;
+template std::vector<int32_t> Tensor::to_vector() const;
+template std::vector<uint8_t> Tensor::to_vector() const;
+template std::vector<int8_t> Tensor::to_vector() const;
+
+std::string Tensor::str() const {
+  if (!impl_) return "Tensor(undefined)";
+  std::ostringstream os;
+  os << "Tensor(" << dtype_name(dtype()) << " " << shape_str(shape());
+  if (numel() <= 16) {
+    os << " {";
+    Tensor c = contiguous();
+    for (int64_t i = 0; i < c.numel(); ++i) os << (i ? ", " : "") << load_as_double(c.raw_data(), dtype(), i);
+    os << "}";
+  }
+  os << ")";
+  return os.str();
+}
+
+// ---- raw views and copies --------------------------------------------------------
+
+Tensor Tensor::as_strided(const Shape& shape, const Shape& strides, int64_t offset) const {
+  check_defined();
+  LOOM_ASSERT(shape.size() == strides.size());
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = impl_->storage;
+  impl->shape = shape;
+  impl->strides = strides;
+  impl->offset = offset;
+  impl->dtype = impl_->dtype;
+  return Tensor(std::move(impl));
+}
+
+Tensor Tensor::view(const Shape& requested) const {
+  Shape shape = requested;
+  int64_t known = 1, infer = -1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == -1) {
+      LOOM_CHECK(infer < 0, "view: more than one -1 in shape ", shape_str(requested));
+      infer = static_cast<int64_t>(i);
+    } else {
+      LOOM_CHECK(shape[i] >= 0, "view: invalid dimension ", shape[i], " in ", shape_str(requested));
+      known *= shape[i];
+    }
+  }
+  if (infer >= 0) {
+    LOOM_CHECK(known != 0 && numel() % known == 0, "view: cannot infer -1 in ",
+               shape_str(requested), " for a tensor of ", numel(), " elements");
+    shape[infer] = numel() / known;
+  }
+  LOOM_CHECK(shape_numel(shape) == numel(), "view: shape ", shape_str(requested),
+             " has ", shape_numel(shape), " elements but the tensor of shape ",
+             shape_str(this->shape()), " has ", numel());
+  LOOM_CHECK(is_contiguous(), "view: tensor is not contiguous; use reshape");
+  return as_strided(shape, contiguous_strides(shape), offset());
+}
+
+Tensor Tensor::contiguous() const {
+  if (is_contiguous()) return *this;
+  return clone();
+}
+
+Tensor Tensor::clone() const {
+  Tensor out = empty(shape(), dtype(), device());
+  strided_copy(*this, out);
+  return out;
+}
+
+Tensor Tensor::to(DType dtype) const {
+  if (dtype == this->dtype()) return *this;
+  Tensor out = empty(shape(), dtype, device());
+  strided_copy(*this, out);
+  return out;
+}
+
+Tensor Tensor::detach() const {
+  Tensor t = as_strided(shape(), strides(), offset());
+  return t;
+}
+
+void Tensor::copy_(const Tensor& src) const {
+  LOOM_CHECK(src.shape() == shape(), "copy_: source shape ", shape_str(src.shape()),
+             " differs from destination shape ", shape_str(shape()));
+  strided_copy(src, *this);
+  bump_version();
+}
+
+void Tensor::fill_(double value) const {
+  Tensor one = empty({1}, dtype(), device());
+  store_from_double(one.raw_data(), dtype(), 0, value);
+  Shape zero_strides(static_cast<size_t>(dim()), 0);
+  strided_copy(one.as_strided(shape(), zero_strides, 0), *this);
+  bump_version();
+}
+
+// ---- autograd fields ---------------------------------------------------------------
+
+bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
+Tensor& Tensor::set_requires_grad(bool requires_grad) {
+  check_defined();
+  LOOM_CHECK(!requires_grad || is_floating(dtype()), "requires_grad needs a floating dtype, got ",
+             dtype_name(dtype()));
+  impl_->requires_grad = requires_grad;
+  return *this;
+}
+Tensor Tensor::grad() const {
+  check_defined();
+  return Tensor(impl_->grad);
+}
+void Tensor::set_grad(const Tensor& grad) {
+  check_defined();
+  impl_->grad = grad.impl_;
+}
+const std::shared_ptr<autograd::Node>& Tensor::grad_fn() const {
+  check_defined();
+  return impl_->grad_fn;
+}
+void Tensor::set_grad_fn(std::shared_ptr<autograd::Node> fn) {
+  check_defined();
+  impl_->grad_fn = std::move(fn);
+}
+uint64_t Tensor::version() const { check_defined(); return impl_->version; }
+void Tensor::bump_version() const { check_defined(); ++impl_->version; }
+
+// ---- element conversion and strided copy ---------------------------------------------
+
+namespace {
+float bf16_to_float(uint16_t v) {
+  uint32_t bits = static_cast<uint32_t>(v) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+uint16_t float_to_bf16(float f) {  // round to nearest even
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  if (std::isnan(f)) return 0x7fc0;
+  bits += 0x7fff + ((bits >> 16) & 1);
+  return static_cast<uint16_t>(bits >> 16);
+}
+float f16_to_float(uint16_t h) {
+  uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  float f;
+  if (exp == 0) {
+    f = std::ldexp(static_cast<float>(mant), -24);
+  } else if (exp == 31) {
+    f = mant ? NAN : INFINITY;
+  } else {
+    f = std::ldexp(static_cast<float>(mant | 0x400), static_cast<int>(exp) - 25);
+  }
+  return sign ? -f : f;
+}
+uint16_t float_to_f16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000);
+  if (std::isnan(f)) return sign | 0x7e00;
+  float a = std::fabs(f);
+  if (a >= 65520.0f) return sign | 0x7c00;
+  if (a < 6.103515625e-05f) {  // subnormal
+    return sign | static_cast<uint16_t>(std::nearbyint(a * 16777216.0f));
+  }
+  int e;
+  float m = std::frexp(a, &e);  // a = m * 2^e, m in [0.5, 1)
+  uint32_t mant = static_cast<uint32_t>(std::nearbyint((m * 2.0f - 1.0f) * 1024.0f));
+  uint32_t exp = static_cast<uint32_t>(e - 1 + 15);
+  if (mant == 1024) {
+    mant = 0;
+    ++exp;
+  }
+  if (exp >= 31) return sign | 0x7c00;
+  return sign | static_cast<uint16_t>((exp << 10) | mant);
+}
+}  // namespace
+
+double load_as_double(const void* base, DType dtype, int64_t i) {
+  switch (dtype) {
+    case DType::f32: return static_cast<const float*>(base)[i];
+    case DType::f64: return static_cast<const double*>(base)[i];
+    case DType::i64: return static_cast<double>(static_cast<const int64_t*>(base)[i]);
+    case DType::i32: return static_cast<const int32_t*>(base)[i];
+    case DType::i8: return static_cast<const int8_t*>(base)[i];
+    case DType::u8: return static_cast<const uint8_t*>(base)[i];
+    case DType::bf16: return bf16_to_float(static_cast<const uint16_t*>(base)[i]);
+    case DType::f16: return f16_to_float(static_cast<const uint16_t*>(base)[i]);
+    default: LOOM_ASSERT(false);
+  }
+}
+
+void store_from_double(void* base, DType dtype, int64_t i, double v) {
+  switch (dtype) {
+    case DType::f32: static_cast<float*>(base)[i] = static_cast<float>(v); return;
+    case DType::f64: static_cast<double*>(base)[i] = v; return;
+    case DType::i64: static_cast<int64_t*>(base)[i] = static_cast<int64_t>(v); return;
+    case DType::i32: static_cast<int32_t*>(base)[i] = static_cast<int32_t>(v); return;
+    case DType::i8: static_cast<int8_t*>(base)[i] = static_cast<int8_t>(v); return;
+    case DType::u8: static_cast<uint8_t*>(base)[i] = static_cast<uint8_t>(v); return;
+    case DType::bf16: static_cast<uint16_t*>(base)[i] = float_to_bf16(static_cast<float>(v)); return;
+    case DType::f16: static_cast<uint16_t*>(base)[i] = float_to_f16(static_cast<float>(v)); return;
+    default: LOOM_ASSERT(false);
+  }
+}
+
+void strided_copy(const Tensor& src, const Tensor& dst) {
+  LOOM_ASSERT(src.shape() == dst.shape());
+  LOOM_CHECK(src.device().is_cpu() && dst.device().is_cpu(), "strided_copy: only CPU tensors");
+  const DType st = src.dtype(), dt = dst.dtype();
+  const size_t es = dtype_size(dt);
+  char* d = static_cast<char*>(dst.raw_data());
+  const char* s = static_cast<const char*>(src.raw_data());
+  StridedRuns<2> runs(dst.shape(), {dst.strides(), src.strides()});
+  runs.for_each([&](const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& inc) {
+    if (st == dt && inc[0] == 1 && inc[1] == 1) {
+      std::memcpy(d + off[0] * es, s + off[1] * es, static_cast<size_t>(n) * es);
+    } else if (st == dt && st == DType::f32) {
+      float* dp = reinterpret_cast<float*>(d) + off[0];
+      const float* sp = reinterpret_cast<const float*>(s) + off[1];
+      for (int64_t i = 0; i < n; ++i) dp[i * inc[0]] = sp[i * inc[1]];
+    } else if (st == dt) {
+      for (int64_t i = 0; i < n; ++i) {
+        std::memcpy(d + (off[0] + i * inc[0]) * es, s + (off[1] + i * inc[1]) * es, es);
+      }
+    } else {
+      for (int64_t i = 0; i < n; ++i) {
+        store_from_double(d, dt, off[0] + i * inc[0], load_as_double(s, st, off[1] + i * inc[1]));
+      }
+    }
+  });
+}
+
+}  // namespace loom

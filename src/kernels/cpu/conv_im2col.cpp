@@ -1,0 +1,150 @@
+// Convolution as im2col + one large GEMM over the whole batch.
+//
+// cols is [C*kh*kw, N*oh*ow]: one GEMM per direction keeps OpenBLAS's threads
+// busy, where a GEMM per image would be too small to split (64x196x288 for the
+// reference CNN's second layer).
+#include <cstring>
+
+#include "cpu/cpu_common.h"
+#include "cpu/kernels_cpu.h"
+#include "loom/runtime/parallel.h"
+
+namespace loom::kernels::cpu {
+namespace {
+
+template <typename T>
+void im2col(const Window2d& g, const T* x, T* cols) {
+  const int64_t plane = g.oh * g.ow, row = g.n * plane;
+  runtime::parallel_for(0, g.c * g.kh * g.kw, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) {
+      const int64_t c = r / (g.kh * g.kw), i = (r / g.kw) % g.kh, j = r % g.kw;
+      T* dst = cols + r * row;
+      for (int64_t n = 0; n < g.n; ++n) {
+        const T* src = x + (n * g.c + c) * g.h * g.w;
+        for (int64_t oy = 0; oy < g.oh; ++oy) {
+          const int64_t iy = oy * g.sh - g.ph + i;
+          T* d = dst + n * plane + oy * g.ow;
+          if (iy < 0 || iy >= g.h) {
+            std::memset(d, 0, sizeof(T) * g.ow);
+            continue;
+          }
+          for (int64_t ox = 0; ox < g.ow; ++ox) {
+            const int64_t ix = ox * g.sw - g.pw + j;
+            d[ox] = (ix >= 0 && ix < g.w) ? src[iy * g.w + ix] : T(0);
+          }
+        }
+      }
+    }
+  });
+}
+
+// gx[n, c] += cols rows (c, i, j) of image n; each (n, c) plane has one writer.
+template <typename T>
+void col2im(const Window2d& g, const T* cols, T* gx) {
+  const int64_t plane = g.oh * g.ow, row = g.n * plane;
+  runtime::parallel_for(0, g.n * g.c, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t nc = lo; nc < hi; ++nc) {
+      const int64_t n = nc / g.c, c = nc % g.c;
+      T* dst = gx + nc * g.h * g.w;
+      std::memset(dst, 0, sizeof(T) * g.h * g.w);
+      for (int64_t i = 0; i < g.kh; ++i)
+        for (int64_t j = 0; j < g.kw; ++j) {
+          const T* src = cols + ((c * g.kh + i) * g.kw + j) * row + n * plane;
+          for (int64_t oy = 0; oy < g.oh; ++oy) {
+            const int64_t iy = oy * g.sh - g.ph + i;
+            if (iy < 0 || iy >= g.h) continue;
+            for (int64_t ox = 0; ox < g.ow; ++ox) {
+              const int64_t ix = ox * g.sw - g.pw + j;
+              if (ix >= 0 && ix < g.w) dst[iy * g.w + ix] += src[oy * g.ow + ox];
+            }
+          }
+        }
+    }
+  });
+}
+
+GemmArgs make_gemm(DType dtype, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void* a,
+                   int64_t lda, const void* b, int64_t ldb, void* c, int64_t ldc) {
+  GemmArgs args;
+  args.dtype = dtype;
+  args.trans_a = ta;
+  args.trans_b = tb;
+  args.m = m;
+  args.n = n;
+  args.k = k;
+  args.a = a;
+  args.lda = lda;
+  args.b = b;
+  args.ldb = ldb;
+  args.c = c;
+  args.ldc = ldc;
+  return args;
+}
+
+}  // namespace
+
+void conv2d_forward_im2col(const Window2d& g, const Tensor& x, const Tensor& w, const Tensor& b,
+                           const Tensor& y) {
+  const int64_t K = g.c * g.kh * g.kw, P = g.n * g.oh * g.ow, plane = g.oh * g.ow;
+  dispatch_float(x.dtype(), [&]<typename T>() {
+    Tensor cols = Tensor::empty({K, P}, x.dtype());
+    im2col<T>(g, static_cast<const T*>(x.raw_data()), cols.data<T>());
+    Tensor out = Tensor::empty({g.oc, P}, x.dtype());  // [oc, n*oh*ow]
+    gemm_kernels()(make_gemm(x.dtype(), false, false, g.oc, P, K, w.raw_data(), K, cols.raw_data(), P,
+                             out.raw_data(), P));
+    const T* o = out.data<T>();
+    const T* bias = b.defined() ? static_cast<const T*>(b.raw_data()) : nullptr;
+    T* dst = static_cast<T*>(y.raw_data());
+    runtime::parallel_for(0, g.n * g.oc, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t nc = lo; nc < hi; ++nc) {
+        const int64_t n = nc / g.oc, c = nc % g.oc;
+        const T* s = o + c * P + n * plane;
+        T* d = dst + nc * plane;
+        const T bv = bias ? bias[c] : T(0);
+        for (int64_t p = 0; p < plane; ++p) d[p] = s[p] + bv;
+      }
+    });
+  });
+}
+
+// [n, oc, plane] -> [oc, n*plane], the layout the GEMMs want.
+template <typename T>
+static Tensor channels_first(const Window2d& g, const Tensor& gy) {
+  const int64_t plane = g.oh * g.ow, P = g.n * plane;
+  Tensor out = Tensor::empty({g.oc, P}, gy.dtype());
+  const T* s = static_cast<const T*>(gy.raw_data());
+  T* d = out.data<T>();
+  runtime::parallel_for(0, g.n * g.oc, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t nc = lo; nc < hi; ++nc) {
+      const int64_t n = nc / g.oc, c = nc % g.oc;
+      std::memcpy(d + c * P + n * plane, s + nc * plane, sizeof(T) * plane);
+    }
+  });
+  return out;
+}
+
+void conv2d_backward_input_col2im(const Window2d& g, const Tensor& gy, const Tensor& w,
+                                  const Tensor& gx) {
+  const int64_t K = g.c * g.kh * g.kw, P = g.n * g.oh * g.ow;
+  dispatch_float(gy.dtype(), [&]<typename T>() {
+    Tensor gyc = channels_first<T>(g, gy);
+    Tensor cols = Tensor::empty({K, P}, gy.dtype());
+    gemm_kernels()(make_gemm(gy.dtype(), true, false, K, P, g.oc, w.raw_data(), K, gyc.raw_data(), P,
+                             cols.raw_data(), P));
+    col2im<T>(g, cols.data<T>(), static_cast<T*>(gx.raw_data()));
+  });
+}
+
+void conv2d_backward_weight_im2col(const Window2d& g, const Tensor& x, const Tensor& gy,
+                                   const Tensor& gw) {
+  const int64_t K = g.c * g.kh * g.kw, P = g.n * g.oh * g.ow;
+  dispatch_float(x.dtype(), [&]<typename T>() {
+    Tensor gyc = channels_first<T>(g, gy);
+    Tensor cols = Tensor::empty({K, P}, x.dtype());
+    im2col<T>(g, static_cast<const T*>(x.raw_data()), cols.data<T>());
+    gemm_kernels()(make_gemm(x.dtype(), false, true, g.oc, K, P, gyc.raw_data(), P, cols.raw_data(), P,
+                             gw.raw_data(), K));
+  });
+}
+
+}  // namespace loom::kernels::cpu

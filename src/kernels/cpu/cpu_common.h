@@ -1,0 +1,34 @@
+#pragma once
+// Helpers shared by the CPU reference kernels.
+#include <string>
+
+#include "loom/core/tensor.h"
+
+namespace loom::kernels::cpu {
+
+// "" when every tensor is on the CPU with a float dtype (f32 or f64) equal to the first.
+template <typename... Ts>
+std::string declines_unless_cpu_float(const Tensor& first, const Ts&... rest) {
+  if (!first.device().is_cpu()) return "tensor is on " + first.device().str();
+  if (first.dtype() != DType::f32 && first.dtype() != DType::f64) {
+    return std::string("dtype ") + dtype_name(first.dtype()) + " is not f32/f64";
+  }
+  std::string why;
+  ((why.empty() && rest.defined() && rest.dtype() != first.dtype()
+        ? why = std::string("mixed dtypes ") + dtype_name(first.dtype()) + "/" + dtype_name(rest.dtype())
+        : why),
+   ...);
+  return why;
+}
+
+// Calls fn.template operator()<T>() with T = float or double for `dtype`.
+template <typename Fn>
+void dispatch_float(DType dtype, Fn&& fn) {
+  if (dtype == DType::f32) {
+    fn.template operator()<float>();
+  } else {
+    fn.template operator()<double>();
+  }
+}
+
+}  // namespace loom::kernels::cpu
