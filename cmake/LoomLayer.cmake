@@ -3,6 +3,10 @@
 function(loom_add_layer name)
   cmake_parse_arguments(ARG "" "" "DEPENDS" ${ARGN})
   file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
+  if(NOT sources)  # a layer with no code yet still gets a target, so dependents link
+    set(sources ${PROJECT_BINARY_DIR}/loom_${name}_empty.cpp)
+    file(WRITE ${sources} "// layer ${name} has no sources yet\n")
+  endif()
   add_library(loom_${name} STATIC ${sources})
   add_library(loom::${name} ALIAS loom_${name})
   set_target_properties(loom_${name} PROPERTIES POSITION_INDEPENDENT_CODE ON EXPORT_NAME ${name})

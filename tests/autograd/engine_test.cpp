@@ -1,0 +1,73 @@
+#include <gtest/gtest.h>
+
+#include "loom/autograd.h"
+
+namespace loom {
+namespace {
+
+TEST(Engine, ChainRuleThroughSharedSubexpressions) {
+  // y = sum(x * x + x): every path from x must add up: dy/dx = 2x + 1.
+  Tensor x = Tensor::from_vector<double>({1, -2, 3}, {3}).set_requires_grad(true);
+  Tensor y = sum(mul(x, x) + x);
+  y.backward();
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{3, -3, 7}));
+}
+
+TEST(Engine, GradientsAccumulateAcrossBackwardCalls) {
+  Tensor x = Tensor::from_vector<double>({1, 2}, {2}).set_requires_grad(true);
+  sum(mul_scalar(x, 3.0)).backward();
+  sum(mul_scalar(x, 3.0)).backward();
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{6, 6}));
+}
+
+TEST(Engine, NoGradRecordsNothing) {
+  Tensor x = Tensor::ones({2}).set_requires_grad(true);
+  Tensor y;
+  {
+    NoGradGuard guard;
+    y = mul_scalar(x, 2.0);
+  }
+  EXPECT_FALSE(y.requires_grad());
+  EXPECT_EQ(y.grad_fn(), nullptr);
+  EXPECT_TRUE(autograd::grad_enabled());
+  EXPECT_THROW(sum(y).backward(), ValueError);
+}
+
+TEST(Engine, BackwardTwiceThroughFreedGraphIsAClearError) {
+  Tensor x = Tensor::ones({2}).set_requires_grad(true);
+  Tensor y = sum(exp(x));
+  y.backward();
+  try {
+    y.backward();
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("second time"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Engine, NonScalarRootNeedsAGradient) {
+  Tensor x = Tensor::ones({2}).set_requires_grad(true);
+  EXPECT_THROW(mul_scalar(x, 2.0).backward(), ValueError);
+  autograd::backward(mul_scalar(x, 2.0), Tensor::from_vector<float>({1, 10}, {2}));
+  EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{2, 20}));
+}
+
+TEST(Engine, OnlyInputsThatRequireGradGetOne) {
+  Tensor w = Tensor::ones({2}).set_requires_grad(true);
+  Tensor c = Tensor::ones({2});
+  sum(mul(w, c)).backward();
+  EXPECT_TRUE(w.grad().defined());
+  EXPECT_FALSE(c.grad().defined());
+}
+
+TEST(Engine, UnusedBranchesDoNotBlockTheRest) {
+  Tensor x = Tensor::from_vector<double>({2}, {1}).set_requires_grad(true);
+  Tensor unused = exp(x);  // shares x but is not part of the loss
+  (void)unused;
+  Tensor z = mul(x, x);
+  sum(z).backward();
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{4}));
+}
+
+}  // namespace
+}  // namespace loom

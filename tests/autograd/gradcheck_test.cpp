@@ -1,0 +1,134 @@
+// Finite-difference gradient check for every differentiable op in the op table
+// (NOTE [Op table]). A new op without a case here fails EveryOpHasAGradcheck.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+
+#include "loom/autograd.h"
+
+namespace loom {
+namespace {
+
+using autograd::OpId;
+using Inputs = std::vector<Tensor>;
+using Fn = std::function<Tensor(const Inputs&)>;
+
+struct Case {
+  std::vector<Shape> shapes;  // random f64 inputs requiring grad
+  Fn fn;
+  double low = -1.0, high = 1.0;  // input range
+};
+
+Tensor labels() { return Tensor::from_vector<int64_t>({2, 0, 1}, {3}); }
+
+std::map<OpId, Case> cases() {
+  std::map<OpId, Case> c;
+  c[OpId::add] = {{{2, 3}, {3}}, [](const Inputs& x) { return add(x[0], x[1]); }};
+  c[OpId::sub] = {{{2, 1, 3}, {4, 1}}, [](const Inputs& x) { return sub(x[0], x[1]); }};
+  c[OpId::mul] = {{{2, 3}, {2, 1}}, [](const Inputs& x) { return mul(x[0], x[1]); }};
+  c[OpId::div] = {{{2, 3}, {3}}, [](const Inputs& x) { return div(x[0], x[1]); }, 0.5, 2.0};
+  c[OpId::neg] = {{{4}}, [](const Inputs& x) { return neg(x[0]); }};
+  c[OpId::add_scalar] = {{{4}}, [](const Inputs& x) { return add_scalar(x[0], 3.0); }};
+  c[OpId::mul_scalar] = {{{4}}, [](const Inputs& x) { return mul_scalar(x[0], -2.5); }};
+  c[OpId::pow_scalar] = {{{5}}, [](const Inputs& x) { return pow_scalar(x[0], 1.7); }, 0.5, 2.0};
+  c[OpId::maximum] = {{{3, 4}, {4}}, [](const Inputs& x) { return maximum(x[0], x[1]); }};
+  c[OpId::matmul] = {{{2, 3, 4}, {4, 5}}, [](const Inputs& x) { return matmul(x[0], x[1]); }};
+  c[OpId::linear] = {{{2, 3, 4}, {5, 4}, {5}}, [](const Inputs& x) { return linear(x[0], x[1], x[2]); }};
+  c[OpId::relu] = {{{10}}, [](const Inputs& x) { return relu(x[0]); }};
+  c[OpId::gelu] = {{{10}}, [](const Inputs& x) { return gelu(x[0]); }, -3.0, 3.0};
+  c[OpId::tanh] = {{{10}}, [](const Inputs& x) { return tanh(x[0]); }};
+  c[OpId::sigmoid] = {{{10}}, [](const Inputs& x) { return sigmoid(x[0]); }};
+  c[OpId::exp] = {{{10}}, [](const Inputs& x) { return exp(x[0]); }};
+  c[OpId::log] = {{{10}}, [](const Inputs& x) { return log(x[0]); }, 0.5, 3.0};
+  c[OpId::sqrt] = {{{10}}, [](const Inputs& x) { return sqrt(x[0]); }, 0.5, 3.0};
+  c[OpId::abs] = {{{10}}, [](const Inputs& x) { return abs(x[0]); }};
+  c[OpId::sum] = {{{2, 3, 4}}, [](const Inputs& x) { return sum(x[0], {0, 2}); }};
+  c[OpId::mean] = {{{2, 3, 4}}, [](const Inputs& x) { return mean(x[0], {1}, true); }};
+  c[OpId::amax] = {{{3, 5}}, [](const Inputs& x) { return amax(x[0], 1); }};
+  c[OpId::softmax] = {{{2, 3, 4}}, [](const Inputs& x) { return softmax(x[0], 1); }};
+  c[OpId::log_softmax] = {{{3, 5}}, [](const Inputs& x) { return log_softmax(x[0], -1); }};
+  c[OpId::nll_loss] = {{{3, 4}}, [](const Inputs& x) { return nll_loss(log_softmax(x[0]), labels()); }};
+  c[OpId::cross_entropy] = {{{3, 4}}, [](const Inputs& x) { return cross_entropy(x[0], labels()); }};
+  c[OpId::mse_loss] = {{{3, 4}, {3, 4}}, [](const Inputs& x) { return mse_loss(x[0], x[1]); }};
+  c[OpId::conv2d] = {{{2, 3, 5, 6}, {4, 3, 3, 2}, {4}}, [](const Inputs& x) {
+                       return conv2d(x[0], x[1], x[2], {.stride_h = 2, .stride_w = 1, .pad_h = 1, .pad_w = 1});
+                     }};
+  c[OpId::max_pool2d] = {{{2, 2, 5, 5}}, [](const Inputs& x) {
+                           return max_pool2d(x[0], {.kernel_h = 3, .kernel_w = 2, .stride_h = 2, .stride_w = 2,
+                                                    .pad_h = 1, .pad_w = 1});
+                         }};
+  c[OpId::avg_pool2d] = {{{2, 2, 5, 4}}, [](const Inputs& x) {
+                           return avg_pool2d(x[0], {.kernel_h = 2, .kernel_w = 3, .stride_h = 1, .stride_w = 1,
+                                                    .pad_h = 1, .pad_w = 1});
+                         }};
+  c[OpId::batch_norm] = {{{4, 3, 2, 2}, {3}, {3}}, [](const Inputs& x) {
+                           Tensor rm = Tensor::zeros({3}, DType::f64), rv = Tensor::ones({3}, DType::f64);
+                           return batch_norm(x[0], x[1], x[2], rm, rv, true);
+                         }};
+  c[OpId::layer_norm] = {{{3, 2, 4}, {2, 4}, {2, 4}},
+                         [](const Inputs& x) { return layer_norm(x[0], 2, x[1], x[2]); }};
+  c[OpId::dropout] = {{{20}}, [](const Inputs& x) {
+                        Generator g(7);  // the same mask on every evaluation
+                        return dropout(x[0], 0.3, true, g);
+                      }};
+  c[OpId::embedding] = {{{5, 3}}, [](const Inputs& x) {
+                          return embedding(Tensor::from_vector<int64_t>({4, 0, 4, 2}, {2, 2}), x[0]);
+                        }};
+  c[OpId::reshape] = {{{2, 6}}, [](const Inputs& x) { return reshape(transpose(x[0], 0, 1), {3, 4}); }};
+  c[OpId::flatten] = {{{2, 3, 4}}, [](const Inputs& x) { return flatten(x[0], 1); }};
+  c[OpId::permute] = {{{2, 3, 4}}, [](const Inputs& x) { return permute(x[0], {2, 0, 1}); }};
+  c[OpId::transpose] = {{{2, 3}}, [](const Inputs& x) { return transpose(x[0], 0, 1); }};
+  c[OpId::slice] = {{{7, 3}}, [](const Inputs& x) { return slice(x[0], 0, 1, 6, 2); }};
+  c[OpId::expand] = {{{3, 1}}, [](const Inputs& x) { return expand(x[0], {2, 3, 4}); }};
+  c[OpId::squeeze] = {{{3, 1, 2}}, [](const Inputs& x) { return squeeze(x[0], 1); }};
+  c[OpId::unsqueeze] = {{{3, 2}}, [](const Inputs& x) { return unsqueeze(x[0], 1); }};
+  c[OpId::contiguous] = {{{3, 2}}, [](const Inputs& x) { return contiguous(transpose(x[0], 0, 1)); }};
+  c[OpId::sum_to] = {{{2, 3, 4}}, [](const Inputs& x) { return sum_to(x[0], {3, 1}); }};
+  c[OpId::concat] = {{{2, 3}, {2, 1}}, [](const Inputs& x) { return concat({x[0], x[1]}, 1); }};
+  return c;
+}
+
+TEST(Gradcheck, EveryOpHasAGradcheck) {
+  auto all = cases();
+  for (size_t i = 0; i < autograd::kNumOps; ++i) {
+    EXPECT_TRUE(all.count(static_cast<OpId>(i))) << "op '" << autograd::kOpNames[i]
+                                                 << "' has no gradcheck case";
+  }
+}
+
+class OpGradcheck : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(OpGradcheck, MatchesFiniteDifferences) {
+  const OpId id = static_cast<OpId>(GetParam());
+  auto all = cases();
+  if (!all.count(id)) GTEST_SKIP() << "no case (EveryOpHasAGradcheck fails for it)";
+  const Case& c = all[id];
+  Generator gen(42 + GetParam());
+  Inputs inputs;
+  for (const Shape& s : c.shapes) {
+    inputs.push_back(gen.uniform_tensor(s, c.low, c.high, DType::f64).set_requires_grad(true));
+  }
+  auto r = autograd::gradcheck(c.fn, inputs);
+  EXPECT_TRUE(r.ok) << autograd::op_name(id) << ": " << r.detail << " (max abs error " << r.max_abs_error << ")";
+}
+
+INSTANTIATE_TEST_SUITE_P(AllOps, OpGradcheck, ::testing::Range<size_t>(0, autograd::kNumOps),
+                         [](const ::testing::TestParamInfo<size_t>& info) {
+                           return std::string(autograd::kOpNames[info.param]);
+                         });
+
+// The check itself must be able to fail: a deliberately wrong backward is caught.
+TEST(Gradcheck, DetectsAWrongGradient) {
+  Generator gen(1);
+  Tensor x = gen.uniform_tensor({5}, -1, 1, DType::f64).set_requires_grad(true);
+  // A function whose recorded backward doubles the true gradient.
+  auto doubled = [](const Inputs& in) {
+    Tensor y = in[0].detach().clone();
+    return autograd::record(OpId::neg, y, {in[0]}, [](const Tensor& g) { return std::vector<Tensor>{mul_scalar(g, 2.0)}; });
+  };
+  EXPECT_FALSE(autograd::gradcheck(doubled, {x}).ok);
+}
+
+}  // namespace
+}  // namespace loom
