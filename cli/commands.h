@@ -1,0 +1,44 @@
+#pragma once
+// The `loom` subcommands. Each takes parsed options and returns an exit code;
+// errors are thrown as loom::Error and reported by main().
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace loom::cli {
+
+struct TrainOptions {
+  std::string model = "mlp";  // built-in name or a JSON description file
+  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  std::optional<int64_t> epochs, batch;
+  std::optional<std::string> optimizer;
+  std::optional<double> lr, momentum;
+  double weight_decay = 0.0;
+  std::string schedule = "constant";
+  int64_t warmup_steps = 0;
+  uint64_t seed = 1;
+  std::optional<int> threads;
+  std::string save_path, checkpoint_path, resume_path, metrics_path;
+  int64_t train_samples = 0;  // 0 = all; a prefix of the training set, for quick runs
+  int64_t test_samples = 0;
+  bool quiet = false;
+};
+
+struct EvalOptions {
+  std::string model;  // optional when the weights file carries the description
+  std::string weights_path;
+  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  int64_t batch = 1000;
+  int64_t test_samples = 0;
+  std::optional<int> threads;
+  std::string metrics_path;
+};
+
+int run_train(const TrainOptions& options);
+int run_eval(const EvalOptions& options);
+int run_info();
+
+// Applies --threads (or the documented defaults; NOTE [Thread budget]).
+void apply_threads(const std::optional<int>& threads);
+
+}  // namespace loom::cli
