@@ -1,0 +1,82 @@
+// The reference MLP and CNN give PyTorch's loss, gradients and optimizer steps
+// from the same weights and batch (values from torch_reference.py).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "loom/loom.h"
+#include "test_support.h"
+
+namespace loom {
+namespace {
+
+using testing::TempDir;
+
+// Largest |a-b| / (|b| + floor): relative error with a floor so near-zero
+// entries of a gradient are judged on the tensor's own scale.
+double relative_error(const Tensor& a, const Tensor& b) {
+  auto va = a.to_vector<double>(), vb = b.to_vector<double>();
+  EXPECT_EQ(va.size(), vb.size());
+  double scale = 0;
+  for (double v : vb) scale = std::max(scale, std::abs(v));
+  const double floor = 1e-2 * scale + 1e-12;
+  double worst = 0;
+  for (size_t i = 0; i < va.size(); ++i) worst = std::max(worst, std::abs(va[i] - vb[i]) / (std::abs(vb[i]) + floor));
+  return worst;
+}
+
+std::map<std::string, Tensor> reference(const std::string& kind, const TempDir& dir) {
+  const std::string py = testing::python_with_torch();
+  if (py.empty()) return {};
+  const std::string out = dir.file(kind + ".safetensors");
+  auto r = testing::run_command(py + " " LOOM_SOURCE_DIR "/tests/integration/torch_reference.py " + kind + " " + out);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  std::map<std::string, Tensor> m;
+  for (auto& [name, t] : io::load_safetensors(out)) m[name] = t;
+  return m;
+}
+
+void check_parity(const std::string& kind) {
+  TempDir dir;
+  auto ref = reference(kind, dir);
+  if (ref.empty()) {
+    GTEST_SKIP() << "python3 with torch is not installed (scripts/setup.sh installs python3-torch); "
+                    "skipping the PyTorch parity check";
+  }
+  auto model = io::model_from_json_text(io::builtin_model_description(kind), kind);
+  nn::NamedTensors init;
+  for (auto& [name, t] : ref)
+    if (name.rfind("init.", 0) == 0) init.emplace_back(name.substr(5), t);
+  model->load_state_dict(init);
+  model->pack_parameters();
+
+  Tensor loss = cross_entropy((*model)(ref["input"]), ref["target"]);
+  EXPECT_LT(relative_error(reshape(loss, {1}), ref["loss"]), 1e-4) << kind << " loss " << loss.item_double();
+  loss.backward();
+  for (auto& [name, p] : model->named_parameters()) {
+    ASSERT_TRUE(ref.count("grad." + name)) << "PyTorch has no parameter named " << name;
+    EXPECT_LT(relative_error(p.grad(), ref["grad." + name]), 1e-4) << kind << " gradient of " << name;
+  }
+
+  optim::OptimizerOptions opt;
+  opt.lr = kind == "mlp" ? 0.05 : 1e-3;
+  opt.momentum = kind == "mlp" ? 0.9 : 0.0;
+  auto optimizer = optim::make_optimizer(kind == "mlp" ? "sgd" : "adam", model->parameters(), opt);
+  for (int i = 0; i < 3; ++i) {
+    optimizer->zero_grad();
+    cross_entropy((*model)(ref["input"]), ref["target"]).backward();
+    optimizer->step();
+  }
+  for (auto& [name, p] : model->named_parameters()) {
+    // Adam divides by sqrt(v): float rounding in a tiny v moves a step by more
+    // than 1e-4 of the weight's scale only where the weight barely moved.
+    EXPECT_LT(relative_error(p, ref["after3." + name]), 1e-4) << kind << " weights after 3 steps: " << name;
+  }
+}
+
+TEST(TorchParity, MlpForwardBackwardAndSgdSteps) { check_parity("mlp"); }
+TEST(TorchParity, CnnForwardBackwardAndAdamSteps) { check_parity("cnn"); }
+
+}  // namespace
+}  // namespace loom
