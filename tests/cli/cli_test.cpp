@@ -1,0 +1,168 @@
+// The `loom` command end to end on small synthetic IDX data: bad input gives a
+// clear error and a non-zero exit; runs are deterministic; resume and eval agree.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "loom/core/generator.h"
+#include "test_support.h"
+
+namespace loom {
+namespace {
+
+using testing::CommandResult;
+using testing::run_command;
+using testing::TempDir;
+
+std::string be32(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+
+// A learnable toy set: class k lights up a 6x6 block at a class-specific place.
+void write_toy_idx(const std::string& dir, const std::string& prefix, int n, uint64_t seed) {
+  Generator g(seed);
+  std::string images = std::string("\0\0\x08\x03", 4) + be32(n) + be32(28) + be32(28);
+  std::string labels = std::string("\0\0\x08\x01", 4) + be32(n);
+  for (int i = 0; i < n; ++i) {
+    const int k = static_cast<int>(g.below(10));
+    labels.push_back(static_cast<char>(k));
+    const int r0 = (k / 5) * 12 + 4, c0 = (k % 5) * 5 + 1;
+    for (int r = 0; r < 28; ++r)
+      for (int c = 0; c < 28; ++c) {
+        int v = static_cast<int>(g.below(60));
+        if (r >= r0 && r < r0 + 6 && c >= c0 && c < c0 + 4) v += 160;
+        images.push_back(static_cast<char>(v));
+      }
+  }
+  testing::write_file(dir + "/" + prefix + "-images-idx3-ubyte", images);
+  testing::write_file(dir + "/" + prefix + "-labels-idx1-ubyte", labels);
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    write_toy_idx(tmp_.path().string(), "train", 512, 1);
+    write_toy_idx(tmp_.path().string(), "t10k", 200, 2);
+  }
+  CommandResult loom(const std::string& args) { return run_command(testing::loom_cli() + " " + args); }
+  std::string data() const { return " --data " + tmp_.path().string() + " "; }
+  nlohmann::json metrics(const std::string& path) {
+    std::ifstream f(path);
+    return nlohmann::json::parse(f);
+  }
+  TempDir tmp_;
+};
+
+TEST_F(Cli, TrainsAndWritesMetrics) {
+  const std::string m = tmp_.file("m.json");
+  auto r = loom("train --model mlp --epochs 2 --threads 1 --lr 0.05" + data() + "--metrics " + m);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("done: test accuracy"), std::string::npos) << r.output;
+  auto j = metrics(m);
+  for (const char* key : {"test_accuracy", "final_loss", "train_samples_per_s", "epoch_seconds"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j["epoch_seconds"].size(), 2u);
+  EXPECT_GT(j["test_accuracy"].get<double>(), 0.9);  // the toy task is easy
+  EXPECT_LE(j["test_accuracy"].get<double>(), 1.0);
+  EXPECT_GT(j["train_samples_per_s"].get<double>(), 0.0);
+}
+
+TEST_F(Cli, SameSeedAndThreadsGiveBitIdenticalLosses) {
+  for (int threads : {1, 2}) {
+    std::vector<nlohmann::json> runs;
+    for (int i = 0; i < 2; ++i) {
+      const std::string m = tmp_.file("det" + std::to_string(i) + ".json");
+      auto r = loom("train --model cnn --epochs 1 --quiet --seed 7 --threads " + std::to_string(threads) + data() +
+                    "--metrics " + m);
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+      runs.push_back(metrics(m));
+    }
+    EXPECT_EQ(runs[0]["epoch_losses"], runs[1]["epoch_losses"]) << threads << " threads";
+    EXPECT_EQ(runs[0]["test_loss"], runs[1]["test_loss"]) << threads << " threads";
+  }
+}
+
+TEST_F(Cli, ResumeFromCheckpointMatchesAnUninterruptedRun) {
+  const std::string straight = tmp_.file("straight.json"), resumed = tmp_.file("resumed.json");
+  const std::string ckpt = tmp_.file("run.ckpt");
+  auto common = "train --model mlp --quiet --threads 1 --seed 3" + data();
+  ASSERT_EQ(loom(common + "--epochs 3 --metrics " + straight).exit_code, 0);
+  auto first = loom(common + "--epochs 2 --checkpoint " + ckpt);
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  auto second = loom(common + "--epochs 3 --resume " + ckpt + " --metrics " + resumed);
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_EQ(metrics(straight)["final_loss"], metrics(resumed)["final_loss"]);
+  EXPECT_EQ(metrics(straight)["test_loss"], metrics(resumed)["test_loss"]);
+}
+
+TEST_F(Cli, EvalOfSavedWeightsMatchesTraining) {
+  const std::string w = tmp_.file("w.safetensors"), m = tmp_.file("m.json"), e = tmp_.file("e.json");
+  ASSERT_EQ(loom("train --model mlp --epochs 1 --quiet --threads 1" + data() + "--save " + w + " --metrics " + m)
+                .exit_code,
+            0);
+  auto r = loom("eval --weights " + w + data() + "--metrics " + e);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(metrics(m)["test_accuracy"], metrics(e)["test_accuracy"]);
+}
+
+TEST_F(Cli, UnknownFlagIsAnError) {
+  auto r = loom("train --modle mlp");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--modle"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, MissingDataNamesTheFile) {
+  auto r = loom("train --model mlp --data " + tmp_.file("nowhere"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("nowhere"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("loom: error:"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, TruncatedIdxFileIsAClearError) {
+  std::string bytes = testing::read_file(tmp_.file("train-images-idx3-ubyte"));
+  testing::write_file(tmp_.file("train-images-idx3-ubyte"), bytes.substr(0, bytes.size() / 2));
+  auto r = loom("train --model mlp --epochs 1" + data());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("train-images-idx3-ubyte"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("truncated"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, ModelFileShapeMismatchNamesTheLayer) {
+  const std::string model = tmp_.file("bad.json");
+  testing::write_file(model, R"({"name": "bad", "input_shape": [1, 28, 28], "layers": [
+      {"type": "flatten"}, {"type": "linear", "in": 784, "out": 64}, {"type": "relu"},
+      {"type": "linear", "in": 100, "out": 10}]})");
+  auto r = loom("train --model " + model + " --epochs 1" + data());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("bad.json"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("layer 3"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("64"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, CorruptWeightsFileIsAClearError) {
+  const std::string w = tmp_.file("w.safetensors");
+  ASSERT_EQ(loom("train --model mlp --epochs 1 --quiet" + data() + "--save " + w).exit_code, 0);
+  std::string bytes = testing::read_file(w);
+  testing::write_file(w, bytes.substr(0, bytes.size() - 100));  // cut the data short
+  auto r = loom("eval --weights " + w + data());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("w.safetensors"), std::string::npos) << r.output;
+  testing::write_file(w, "garbage");
+  r = loom("eval --weights " + w + data());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("loom: error:"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, InfoReportsTheThreadBudget) {
+  auto r = run_command("LOOM_NUM_THREADS=1 " + testing::loom_cli() + " info");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("threads:  1 (from LOOM_NUM_THREADS"), std::string::npos) << r.output;
+  r = run_command("LOOM_NUM_THREADS=zero " + testing::loom_cli() + " info");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("LOOM_NUM_THREADS"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace loom
