@@ -26,13 +26,14 @@ struct Plan {
 Plan make_plan(const TrainOptions& o) {
   Plan p;
   p.description = model_description_text(o.model);
-  io::TrainingDefaults d = io::training_defaults(p.description, o.model);
-  p.optimizer = o.optimizer.value_or(d.optimizer.empty() ? "sgd" : d.optimizer);
-  p.opt.lr = o.lr.value_or(d.lr > 0 ? d.lr : 0.01);
+  const io::TrainingDefaults d =
+      io::parse_model_description(p.description, o.model).training.value_or(io::TrainingDefaults{});
+  p.optimizer = o.optimizer.value_or(d.optimizer);
+  p.opt.lr = o.lr.value_or(d.lr);
   p.opt.momentum = o.momentum.value_or(d.momentum);
-  p.opt.weight_decay = o.weight_decay;
-  p.batch = o.batch.value_or(d.batch > 0 ? d.batch : 64);
-  p.epochs = o.epochs.value_or(d.epochs > 0 ? d.epochs : 3);
+  p.opt.weight_decay = o.weight_decay > 0 ? o.weight_decay : d.weight_decay;
+  p.batch = o.batch.value_or(d.batch);
+  p.epochs = o.epochs.value_or(d.epochs.value_or(3));
   return p;
 }
 
@@ -121,7 +122,7 @@ int run_train(const TrainOptions& o) {
     if (!o.checkpoint_path.empty()) {
       io::CheckpointMeta meta;
       meta.epoch = epoch + 1;
-      meta.step = (epoch + 1) * steps_per_epoch;
+      meta.global_step = (epoch + 1) * steps_per_epoch;
       meta.seed = o.seed;
       meta.extra["model_description"] = plan.description;
       meta.extra["optimizer"] = plan.optimizer;

@@ -20,7 +20,7 @@ Evaluation evaluate(nn::Module& model, const data::TensorDataset& dataset, int64
     const int64_t end = std::min(n, start + batch);
     std::vector<int64_t> idx;
     for (int64_t i = start; i < end; ++i) idx.push_back(i);
-    data::Example b = dataset.batch(idx);
+    data::Batch b = dataset.batch(idx);
     Tensor logits = model(b.input);
     loss_sum += cross_entropy(logits, b.target).item_double() * static_cast<double>(end - start);
     auto pred = argmax(logits, 1).to_vector<int64_t>();

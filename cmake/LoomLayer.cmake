@@ -14,7 +14,8 @@ function(loom_add_layer name)
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
     PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/src/${name})
-  target_compile_options(loom_${name} PRIVATE -Wall -Wextra -Wno-unused-parameter)
+  # loom never reads errno; without this GCC will not vectorise loops that call sqrt.
+  target_compile_options(loom_${name} PRIVATE -Wall -Wextra -Wno-unused-parameter -fno-math-errno)
   if(ARG_DEPENDS)
     target_link_libraries(loom_${name} PUBLIC ${ARG_DEPENDS})
   endif()

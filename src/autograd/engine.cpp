@@ -20,8 +20,7 @@ void accumulate(Tensor& slot, const Tensor& g) {
 
 void accumulate_into_leaf(TensorImpl* leaf, const Tensor& g) {
   Tensor leaf_tensor(std::shared_ptr<TensorImpl>(leaf, [](TensorImpl*) {}));
-  LOOM_CHECK(g.shape() == leaf->shape, "gradient of shape ", shape_str(g.shape()),
-             " does not match its leaf of shape ", shape_str(leaf->shape));
+  LOOM_ASSERT(g.shape() == leaf->shape && g.dtype() == leaf->dtype);
   Tensor existing = leaf_tensor.grad();
   if (!existing.defined()) {
     // A fresh, contiguous buffer the leaf owns: `g` may alias other tensors.

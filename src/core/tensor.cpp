@@ -1,5 +1,6 @@
 #include "loom/core/tensor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -220,6 +221,12 @@ void Tensor::copy_(const Tensor& src) const {
 }
 
 void Tensor::fill_(double value) const {
+  if (is_contiguous() && dtype() == DType::f32) {  // the hot case: zeroing gradient arenas
+    float* p = static_cast<float*>(raw_data());
+    std::fill(p, p + numel(), static_cast<float>(value));
+    bump_version();
+    return;
+  }
   Tensor one = empty({1}, dtype(), device());
   store_from_double(one.raw_data(), dtype(), 0, value);
   Shape zero_strides(static_cast<size_t>(dim()), 0);

@@ -57,7 +57,7 @@ def main():
     loss.backward()
     tensors["loss"] = loss.detach().reshape(1)
     for name, p in model.named_parameters():
-        tensors["grad." + name] = p.grad
+        tensors["grad." + name] = p.grad.clone()  # zero_grad() later zeroes p.grad in place
     if kind == "mlp":
         opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     else:

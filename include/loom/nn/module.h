@@ -20,22 +20,32 @@ class Module {
   Tensor operator()(const Tensor& x) { return forward(x); }
   // A one-line description, e.g. "Linear(in=784, out=256, bias=true)".
   virtual std::string describe() const = 0;
+  // The whole tree, one module a line, as PyTorch prints a model:
+  //   Sequential(
+  //     (0): Linear(in=4, out=3, bias=true)
+  //     (1): ReLU()
+  //   )
+  std::string repr() const;
 
-  // Recursive, in registration order, names joined with '.'.
+  // Recursive, in registration order, names joined with '.'. A tensor reachable
+  // under two names (tied weights) is listed once, under its first name.
   NamedTensors named_parameters() const;
   std::vector<Tensor> parameters() const;
   NamedTensors named_buffers() const;
-  // Parameters then buffers, as PyTorch's state_dict.
+  // Per module its parameters then its buffers, then its children, as PyTorch's
+  // state_dict orders them. The tensors are the live ones, not copies.
   NamedTensors state_dict() const;
   // Copies values into the existing tensors (so views stay valid). With strict,
   // a missing or unexpected name is an error; a shape mismatch always is. Errors
-  // name the tensor and both shapes.
+  // name the tensor and both shapes. Nothing is copied unless every check passes.
   void load_state_dict(const NamedTensors& state, bool strict = true);
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
 
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
+  // Zeroes gradients in place (PyTorch's zero_grad(set_to_none=False)), so a packed
+  // gradient arena stays the buffer the engine accumulates into.
   void zero_grad();
   int64_t num_parameters() const;
 
@@ -43,23 +53,36 @@ class Module {
   // Moves every parameter (and its gradient) into one contiguous buffer and makes
   // the parameters views into it, so the optimizer step and a gradient all-reduce
   // run over one long slice. Gradients are then zeroed in place, never dropped.
+  //
+  // Each parameter keeps its TensorImpl: pack re-points that impl's storage,
+  // offset and strides into the arena, so every holder of the Tensor (the layer's
+  // member, params_, an optimizer built earlier) sees the move. Parameters are laid
+  // out back to back in named_parameters() order with no padding, and each
+  // gradient sits at the same offset in the gradient arena as its parameter; the
+  // optimizers rely on that to update the whole arena in one loop.
   void pack_parameters();
   // The packed buffers (undefined before pack_parameters()).
   Tensor parameter_arena() const { return param_arena_; }
   Tensor gradient_arena() const { return grad_arena_; }
 
  protected:
+  // The returned reference is into a vector and is invalidated by the next
+  // registration: layers keep a copy of the Tensor (which shares the impl).
   Tensor& register_parameter(std::string name, Tensor value);
   Tensor& register_buffer(std::string name, Tensor value);
   template <typename M>
   std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
+    check_new_name(name);
     children_.emplace_back(std::move(name), module);
     return module;
   }
   bool training_ = true;
 
  private:
-  void collect(const std::string& prefix, bool params, NamedTensors& out) const;
+  enum class Kind { parameters, buffers, state };
+  void collect(const std::string& prefix, Kind kind, NamedTensors& out) const;
+  void check_new_name(const std::string& name) const;
+  void repr_into(std::string& out, int indent) const;
   NamedTensors params_, buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   Tensor param_arena_, grad_arena_;

@@ -3,6 +3,9 @@
 // The normalisations are composites of primitive ops, so their gradients come
 // from ops that are each checked on their own; a fused kernel can replace them
 // later behind the same signature.
+#include <cmath>
+#include <type_traits>
+
 #include "loom/autograd/grad_mode.h"
 #include "loom/kernels/nn_kernels.h"
 #include "ops/op_util.h"
@@ -91,8 +94,17 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& generator) {
   if (!training || p == 0.0) return x;
   Tensor mask = Tensor::empty(x.shape(), x.dtype(), x.device());
   const double keep_scale = p < 1.0 ? 1.0 / (1.0 - p) : 0.0;
-  for (int64_t i = 0; i < mask.numel(); ++i) {
-    store_from_double(mask.raw_data(), mask.dtype(), i, generator.uniform() >= p ? keep_scale : 0.0);
+  // Compare raw 53-bit draws against a threshold: no per-element conversion.
+  const uint64_t threshold = static_cast<uint64_t>(std::ceil(p * 0x1.0p53));
+  auto fill = [&](auto* m) {
+    using T = std::remove_pointer_t<decltype(m)>;
+    const T keep = static_cast<T>(keep_scale);
+    for (int64_t i = 0, n = mask.numel(); i < n; ++i) m[i] = (generator.next_u64() >> 11) >= threshold ? keep : T(0);
+  };
+  if (mask.dtype() == DType::f32) {
+    fill(mask.data<float>());
+  } else {
+    fill(mask.data<double>());
   }
   return mul(x, mask);
 }

@@ -1,0 +1,233 @@
+#include "layer_rules.h"
+
+#include <algorithm>
+
+#include "loom/core/error.h"
+#include "loom/nn/activation.h"
+#include "loom/nn/conv.h"
+#include "loom/nn/dropout.h"
+#include "loom/nn/linear.h"
+#include "loom/nn/normalization.h"
+
+namespace loom::io::detail {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+template <typename... Args>
+[[noreturn]] void fail(const LayerContext& ctx, const Args&... args) {
+  LOOM_THROW(ValueError, ctx.source, ": layer ", ctx.index, " (", ctx.type, ") ", args...);
+}
+
+// ---- shape rules ------------------------------------------------------------------------
+
+Shape infer_same(const LayerSpec&, const Shape& in, const LayerContext&) { return in; }
+
+Shape infer_linear(const LayerSpec& spec, const Shape& in, const LayerContext& ctx) {
+  const int64_t want = spec.get("in");
+  if (in.empty())
+    fail(ctx, "expects ", want, " input features but ", ctx.previous, " a scalar per sample");
+  if (in.back() != want) {
+    std::string hint;
+    if (in.size() > 1 && shape_numel(in) == want)
+      hint = "; add {\"type\": \"flatten\"} before it";
+    fail(ctx, "expects ", want, " input features but ", ctx.previous, " ", in.back(), " (shape ", shape_str(in), ")",
+         hint);
+  }
+  Shape out = in;
+  out.back() = spec.get("out");
+  return out;
+}
+
+// Output size of a sliding window, as PyTorch computes it (floor).
+int64_t window_out(int64_t size, int64_t kernel, int64_t stride, int64_t padding) {
+  return (size + 2 * padding - kernel) / stride + 1;
+}
+
+Shape infer_window(const LayerSpec& spec, const Shape& in, const LayerContext& ctx, int64_t channels_out) {
+  const int64_t k = spec.get("kernel"), s = spec.get("stride"), p = spec.get("padding");
+  if (in.size() != 3) {
+    fail(ctx, "expects a [channels, height, width] input but ", ctx.previous, " shape ", shape_str(in));
+  }
+  if (2 * p > k)
+    fail(ctx, "has padding ", p, ", more than half its kernel size ", k);
+  const int64_t oh = window_out(in[1], k, s, p), ow = window_out(in[2], k, s, p);
+  if (in[1] + 2 * p < k || in[2] + 2 * p < k || oh < 1 || ow < 1) {
+    fail(ctx, "has a ", k, "x", k, " window (padding ", p, ") that does not fit the ", in[1], "x", in[2],
+         " input (shape ", shape_str(in), ")");
+  }
+  return {channels_out, oh, ow};
+}
+
+Shape infer_conv2d(const LayerSpec& spec, const Shape& in, const LayerContext& ctx) {
+  if (in.size() == 3 && in[0] != spec.get("in")) {
+    fail(ctx, "expects ", spec.get("in"), " input channels but ", ctx.previous, " ", in[0], " (shape ", shape_str(in),
+         ")");
+  }
+  return infer_window(spec, in, ctx, spec.get("out"));
+}
+
+Shape infer_pool(const LayerSpec& spec, const Shape& in, const LayerContext& ctx) {
+  return infer_window(spec, in, ctx, in.size() == 3 ? in[0] : 0);
+}
+
+Shape infer_batchnorm(const LayerSpec& spec, const Shape& in, const LayerContext& ctx, size_t rank_lo, size_t rank_hi,
+                      const char* expected) {
+  if (in.size() < rank_lo || in.size() > rank_hi) {
+    fail(ctx, "expects a ", expected, " input but ", ctx.previous, " shape ", shape_str(in));
+  }
+  if (in[0] != spec.get("features")) {
+    fail(ctx, "expects ", spec.get("features"), " features (channels) but ", ctx.previous, " ", in[0], " (shape ",
+         shape_str(in), ")");
+  }
+  return in;
+}
+Shape infer_batchnorm1d(const LayerSpec& spec, const Shape& in, const LayerContext& ctx) {
+  return infer_batchnorm(spec, in, ctx, 1, 2, "[features] or [features, length]");
+}
+Shape infer_batchnorm2d(const LayerSpec& spec, const Shape& in, const LayerContext& ctx) {
+  return infer_batchnorm(spec, in, ctx, 3, 3, "[channels, height, width]");
+}
+
+Shape infer_layernorm(const LayerSpec& spec, const Shape& in, const LayerContext& ctx) {
+  const Shape& norm = spec.shape;
+  bool ok = in.size() >= norm.size() && std::equal(norm.begin(), norm.end(), in.end() - norm.size());
+  if (!ok) {
+    fail(ctx, "normalises trailing axes ", shape_str(norm), " but ", ctx.previous, " shape ", shape_str(in));
+  }
+  return in;
+}
+
+Shape infer_flatten(const LayerSpec& spec, const Shape& in, const LayerContext& ctx) {
+  // start/end count the batch axis, as nn.Flatten's do; in has none.
+  const int64_t ndim = static_cast<int64_t>(in.size()) + 1;
+  int64_t start = spec.get("start"), end = spec.get("end");
+  if (start < -ndim || start >= ndim || end < -ndim || end >= ndim) {
+    fail(ctx, "has axes start=", start, ", end=", end, " outside a ", ndim, "-d batched input (sample shape ",
+         shape_str(in), ")");
+  }
+  start = start < 0 ? start + ndim : start;
+  end = end < 0 ? end + ndim : end;
+  if (start == 0)
+    fail(ctx, "would merge the batch axis (start=0); use start=1 or more");
+  if (start > end)
+    fail(ctx, "has start=", start, " after end=", end);
+  Shape out(in.begin(), in.begin() + (start - 1));
+  int64_t merged = 1;
+  for (int64_t a = start; a <= end; ++a)
+    merged *= in[static_cast<size_t>(a - 1)];
+  out.push_back(merged);
+  out.insert(out.end(), in.begin() + end, in.end());
+  return out;
+}
+
+Shape infer_embedding(const LayerSpec& spec, const Shape& in, const LayerContext&) {
+  Shape out = in;
+  out.push_back(spec.get("dim"));
+  return out;
+}
+
+// ---- builders ---------------------------------------------------------------------------
+
+template <typename M>
+std::shared_ptr<nn::Module> build_plain(const LayerSpec&, Generator&) {
+  return std::make_shared<M>();
+}
+std::shared_ptr<nn::Module> build_linear(const LayerSpec& s, Generator& gen) {
+  return std::make_shared<nn::Linear>(s.get("in"), s.get("out"), s.get("bias") != 0, gen);
+}
+std::shared_ptr<nn::Module> build_conv2d(const LayerSpec& s, Generator& gen) {
+  return std::make_shared<nn::Conv2d>(s.get("in"), s.get("out"), s.get("kernel"), s.get("stride"), s.get("padding"),
+                                      s.get("bias") != 0, gen);
+}
+std::shared_ptr<nn::Module> build_maxpool2d(const LayerSpec& s, Generator&) {
+  return std::make_shared<nn::MaxPool2d>(s.get("kernel"), s.get("stride"), s.get("padding"));
+}
+std::shared_ptr<nn::Module> build_avgpool2d(const LayerSpec& s, Generator&) {
+  return std::make_shared<nn::AvgPool2d>(s.get("kernel"), s.get("stride"), s.get("padding"));
+}
+std::shared_ptr<nn::Module> build_batchnorm1d(const LayerSpec& s, Generator&) {
+  return std::make_shared<nn::BatchNorm1d>(s.get("features"), s.params.at("eps"), s.params.at("momentum"));
+}
+std::shared_ptr<nn::Module> build_batchnorm2d(const LayerSpec& s, Generator&) {
+  return std::make_shared<nn::BatchNorm2d>(s.get("features"), s.params.at("eps"), s.params.at("momentum"));
+}
+std::shared_ptr<nn::Module> build_layernorm(const LayerSpec& s, Generator&) {
+  return std::make_shared<nn::LayerNorm>(s.shape, s.params.at("eps"));
+}
+std::shared_ptr<nn::Module> build_dropout(const LayerSpec& s, Generator&) {
+  // Dropout keeps a pointer to its generator; only the process-wide one is sure to outlive the model.
+  return std::make_shared<nn::Dropout>(s.params.at("p"), default_generator());
+}
+std::shared_ptr<nn::Module> build_flatten(const LayerSpec& s, Generator&) {
+  return std::make_shared<nn::Flatten>(s.get("start"), s.get("end"));
+}
+std::shared_ptr<nn::Module> build_embedding(const LayerSpec& s, Generator& gen) {
+  return std::make_shared<nn::Embedding>(s.get("num"), s.get("dim"), gen);
+}
+
+using K = FieldKind;
+const FieldRule kBias{"bias", K::boolean, false, 1};
+const FieldRule kEps{"eps", K::real, false, 1e-5, 0, kInf};
+
+// For pools, a stride of 0 stands for "the kernel size" (filled in by the parser).
+const std::vector<LayerRule>& rules() {
+  static const std::vector<LayerRule> table = {
+      {"linear", {{"in", K::integer, true, 0, 1}, {"out", K::integer, true, 0, 1}, kBias}, infer_linear, build_linear},
+      {"conv2d",
+       {{"in", K::integer, true, 0, 1},
+        {"out", K::integer, true, 0, 1},
+        {"kernel", K::integer, true, 0, 1},
+        {"stride", K::integer, false, 1, 1},
+        {"padding", K::integer, false, 0, 0},
+        kBias},
+       infer_conv2d,
+       build_conv2d},
+      {"maxpool2d",
+       {{"kernel", K::integer, true, 0, 1}, {"stride", K::integer, false, 0, 1}, {"padding", K::integer, false, 0, 0}},
+       infer_pool,
+       build_maxpool2d},
+      {"avgpool2d",
+       {{"kernel", K::integer, true, 0, 1}, {"stride", K::integer, false, 0, 1}, {"padding", K::integer, false, 0, 0}},
+       infer_pool,
+       build_avgpool2d},
+      {"batchnorm1d",
+       {{"features", K::integer, true, 0, 1}, kEps, {"momentum", K::real, false, 0.1, 0, 1}},
+       infer_batchnorm1d,
+       build_batchnorm1d},
+      {"batchnorm2d",
+       {{"features", K::integer, true, 0, 1}, kEps, {"momentum", K::real, false, 0.1, 0, 1}},
+       infer_batchnorm2d,
+       build_batchnorm2d},
+      {"layernorm", {{"shape", K::shape, true}, kEps}, infer_layernorm, build_layernorm},
+      {"dropout", {{"p", K::real, false, 0.5, 0, 1}}, infer_same, build_dropout},
+      {"relu", {}, infer_same, build_plain<nn::ReLU>},
+      {"gelu", {}, infer_same, build_plain<nn::GELU>},
+      {"tanh", {}, infer_same, build_plain<nn::Tanh>},
+      {"sigmoid", {}, infer_same, build_plain<nn::Sigmoid>},
+      {"flatten", {{"start", K::integer, false, 1}, {"end", K::integer, false, -1}}, infer_flatten, build_flatten},
+      {"embedding",
+       {{"num", K::integer, true, 0, 1}, {"dim", K::integer, true, 0, 1}},
+       infer_embedding,
+       build_embedding},
+  };
+  return table;
+}
+
+}  // namespace
+
+const LayerRule* find_layer_rule(const std::string& type) {
+  for (const LayerRule& r : rules())
+    if (type == r.type)
+      return &r;
+  return nullptr;
+}
+
+std::string layer_type_list() {
+  std::string out;
+  for (const LayerRule& r : rules())
+    out += (out.empty() ? "" : ", ") + std::string(r.type);
+  return out;
+}
+
+}  // namespace loom::io::detail

@@ -1,0 +1,229 @@
+#include "loom/nn/module.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+namespace loom::nn {
+namespace {
+
+NamedTensors without_duplicates(NamedTensors all) {
+  std::unordered_set<const TensorImpl*> seen;
+  NamedTensors out;
+  for (auto& [name, t] : all) {
+    if (seen.insert(t.impl()).second)
+      out.emplace_back(std::move(name), std::move(t));
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---- registration -------------------------------------------------------------------
+
+void Module::check_new_name(const std::string& name) const {
+  LOOM_CHECK(!name.empty() && name.find('.') == std::string::npos,
+             "Module: a parameter, buffer or child name must be non-empty and contain no '.', got \"", name, "\"");
+  auto taken = [&](const auto& list) {
+    for (const auto& entry : list)
+      if (entry.first == name)
+        return true;
+    return false;
+  };
+  LOOM_CHECK(!taken(params_) && !taken(buffers_) && !taken(children_), "Module ", describe(), ": the name \"", name,
+             "\" is already registered");
+}
+
+Tensor& Module::register_parameter(std::string name, Tensor value) {
+  check_new_name(name);
+  LOOM_CHECK(value.defined(), "register_parameter(\"", name, "\"): the tensor is undefined");
+  value.set_requires_grad(true);
+  params_.emplace_back(std::move(name), std::move(value));
+  return params_.back().second;
+}
+
+Tensor& Module::register_buffer(std::string name, Tensor value) {
+  check_new_name(name);
+  LOOM_CHECK(value.defined(), "register_buffer(\"", name, "\"): the tensor is undefined");
+  buffers_.emplace_back(std::move(name), std::move(value));
+  return buffers_.back().second;
+}
+
+// ---- traversal ---------------------------------------------------------------------
+
+void Module::collect(const std::string& prefix, Kind kind, NamedTensors& out) const {
+  if (kind != Kind::buffers)
+    for (const auto& [name, t] : params_)
+      out.emplace_back(prefix + name, t);
+  if (kind != Kind::parameters)
+    for (const auto& [name, t] : buffers_)
+      out.emplace_back(prefix + name, t);
+  for (const auto& [name, child] : children_) {
+    LOOM_CHECK(child != nullptr, "Module ", describe(), ": child \"", prefix + name, "\" is null");
+    child->collect(prefix + name + ".", kind, out);
+  }
+}
+
+NamedTensors Module::named_parameters() const {
+  NamedTensors all;
+  collect("", Kind::parameters, all);
+  return without_duplicates(std::move(all));
+}
+
+std::vector<Tensor> Module::parameters() const {
+  std::vector<Tensor> out;
+  for (auto& [name, t] : named_parameters())
+    out.push_back(t);
+  return out;
+}
+
+NamedTensors Module::named_buffers() const {
+  NamedTensors all;
+  collect("", Kind::buffers, all);
+  return without_duplicates(std::move(all));
+}
+
+NamedTensors Module::state_dict() const {
+  NamedTensors out;
+  collect("", Kind::state, out);
+  return out;
+}
+
+int64_t Module::num_parameters() const {
+  int64_t n = 0;
+  for (const Tensor& p : parameters())
+    n += p.numel();
+  return n;
+}
+
+std::string Module::repr() const {
+  std::string out;
+  repr_into(out, 0);
+  return out;
+}
+
+void Module::repr_into(std::string& out, int indent) const {
+  std::string line = describe();
+  if (children_.empty()) {
+    out += line;
+    return;
+  }
+  // describe() of a container may carry a summary in parentheses; the tree replaces it.
+  const size_t paren = line.find('(');
+  out += (paren == std::string::npos ? line : line.substr(0, paren)) + "(\n";
+  const std::string pad(static_cast<size_t>(indent + 2), ' ');
+  for (const auto& [name, child] : children_) {
+    out += pad + "(" + name + "): ";
+    child->repr_into(out, indent + 2);
+    out += "\n";
+  }
+  out += std::string(static_cast<size_t>(indent), ' ') + ")";
+}
+
+// ---- state -------------------------------------------------------------------------
+
+void Module::load_state_dict(const NamedTensors& state, bool strict) {
+  std::unordered_map<std::string, const Tensor*> given;
+  for (const auto& [name, t] : state) {
+    LOOM_CHECK(given.emplace(name, &t).second, "load_state_dict: \"", name, "\" appears twice in the state");
+    LOOM_CHECK(t.defined(), "load_state_dict: \"", name, "\" is an undefined tensor");
+  }
+  const NamedTensors own = state_dict();
+  std::string problems;
+  std::unordered_set<std::string> used;
+  for (const auto& [name, dst] : own) {
+    auto it = given.find(name);
+    if (it == given.end()) {
+      if (strict)
+        problems += "\n  missing \"" + name + "\" (shape " + shape_str(dst.shape()) + ")";
+      continue;
+    }
+    used.insert(name);
+    const Tensor& src = *it->second;
+    if (src.shape() != dst.shape()) {
+      problems += "\n  \"" + name + "\": the state has shape " + shape_str(src.shape()) + " but the model expects " +
+                  shape_str(dst.shape());
+    }
+  }
+  if (strict) {
+    for (const auto& [name, t] : state)
+      if (!used.count(name))
+        problems += "\n  unexpected \"" + name + "\" (shape " + shape_str(t.shape()) + ")";
+  }
+  LOOM_CHECK(problems.empty(), "load_state_dict into ", describe(), " failed:", problems,
+             "\n(hint: the state must come from the same architecture; pass strict=false to skip "
+             "missing and unexpected names)");
+  for (const auto& [name, dst] : own) {
+    auto it = given.find(name);
+    if (it != given.end())
+      dst.copy_(*it->second);
+  }
+}
+
+void Module::train(bool on) {
+  training_ = on;
+  for (auto& [name, child] : children_)
+    child->train(on);
+}
+
+// ---- gradients and the arena ----------------------------------------------------------
+
+void Module::zero_grad() {
+  if (grad_arena_.defined()) {
+    grad_arena_.fill_(0.0);
+    // A gradient the user reset or replaced is bound back into the arena, so the
+    // optimizer's single-slice update keeps covering every parameter.
+    for (const Tensor& p : parameters()) {
+      Tensor g = p.grad();
+      if (p.storage().data() != param_arena_.storage().data()) {  // registered after packing
+        if (g.defined())
+          g.fill_(0.0);
+        continue;
+      }
+      const bool in_arena = g.defined() && g.storage().data() == grad_arena_.storage().data() &&
+                            g.offset() == p.offset() && g.strides() == p.strides();
+      if (!in_arena)
+        Tensor(p).set_grad(grad_arena_.as_strided(p.shape(), p.strides(), p.offset()));
+    }
+    return;
+  }
+  for (const Tensor& p : parameters()) {
+    Tensor g = p.grad();
+    if (g.defined())
+      g.fill_(0.0);
+  }
+}
+
+void Module::pack_parameters() {
+  const std::vector<Tensor> params = parameters();
+  if (params.empty())
+    return;
+  const DType dtype = params.front().dtype();
+  int64_t total = 0;
+  for (const auto& [name, p] : named_parameters()) {
+    LOOM_CHECK(p.dtype() == dtype, "pack_parameters: all parameters must share one dtype, but \"", name, "\" is ",
+               dtype_name(p.dtype()), " and the first is ", dtype_name(dtype));
+    LOOM_CHECK(p.device().is_cpu(), "pack_parameters: \"", name, "\" is on ", p.device().str(),
+               "; only CPU parameters can be packed");
+    total += p.numel();
+  }
+  Tensor param_arena = Tensor::empty({total}, dtype);
+  Tensor grad_arena = Tensor::zeros({total}, dtype);
+  int64_t offset = 0;
+  for (const Tensor& p : params) {
+    const Shape strides = contiguous_strides(p.shape());
+    param_arena.as_strided(p.shape(), strides, offset).copy_(p);
+    Tensor grad = grad_arena.as_strided(p.shape(), strides, offset);
+    if (p.grad().defined())
+      grad.copy_(p.grad());
+    TensorImpl* impl = p.impl();
+    impl->storage = param_arena.storage();
+    impl->strides = strides;
+    impl->offset = offset;
+    impl->grad = grad.impl_ptr();
+    offset += p.numel();
+  }
+  param_arena_ = param_arena;
+  grad_arena_ = grad_arena;
+}
+
+}  // namespace loom::nn

@@ -1,0 +1,265 @@
+#include "loom/optim/optimizer.h"
+
+#include <algorithm>
+#include <map>
+#include <unordered_set>
+
+namespace loom::optim {
+namespace {
+
+bool same_storage(const Tensor& a, const Tensor& b) { return a.storage().data() == b.storage().data(); }
+
+// A flat [n] view starting where `t` starts (t must be contiguous).
+Tensor flat_from(const Tensor& t, int64_t n) { return t.as_strided({n}, {1}, t.offset()); }
+
+}  // namespace
+
+Optimizer::Optimizer(std::vector<Tensor> params, OptimizerOptions options)
+    : params_(std::move(params)), options_(options), slots_(params_.size()) {
+  std::unordered_set<const TensorImpl*> seen;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const Tensor& p = params_[i];
+    LOOM_CHECK(p.defined(), "optimizer: parameter ", i, " is an undefined tensor");
+    LOOM_CHECK(p.dtype() == DType::f32 || p.dtype() == DType::f64, "optimizer: parameter ", i,
+               " must be f32 or f64, got ", dtype_name(p.dtype()), " with shape ", shape_str(p.shape()));
+    LOOM_CHECK(p.is_leaf(), "optimizer: parameter ", i, " (shape ", shape_str(p.shape()),
+               ") is computed by an op; pass leaf tensors such as model->parameters()");
+    LOOM_CHECK(p.device().is_cpu(), "optimizer: parameter ", i, " is on ", p.device().str(),
+               "; only CPU parameters are supported");
+    LOOM_CHECK(seen.insert(p.impl()).second, "optimizer: parameter ", i, " appears more than once in the list");
+  }
+  LOOM_CHECK(options_.lr >= 0, "optimizer: learning rate must be >= 0, got ", options_.lr);
+  LOOM_CHECK(options_.weight_decay >= 0, "optimizer: weight_decay must be >= 0, got ", options_.weight_decay);
+}
+
+void Optimizer::zero_grad() {
+  if (fusable()) {  // one fill over the packed gradient arena
+    int64_t total = 0;
+    for (const Tensor& p : params_)
+      total += p.numel();
+    flat_from(params_[0].grad(), total).fill_(0.0);
+    return;
+  }
+  for (const Tensor& p : params_) {
+    Tensor g = p.grad();
+    if (g.defined())
+      g.fill_(0.0);
+  }
+}
+
+// ---- state slots ------------------------------------------------------------------------
+
+Tensor* Optimizer::find_slot(size_t i, const std::string& name) {
+  for (auto& [slot_name, t] : slots_[i])
+    if (slot_name == name)
+      return &t;
+  return nullptr;
+}
+
+const Tensor* Optimizer::find_slot(size_t i, const std::string& name) const {
+  for (const auto& [slot_name, t] : slots_[i])
+    if (slot_name == name)
+      return &t;
+  return nullptr;
+}
+
+bool Optimizer::has_slot(size_t i, const std::string& name) const { return find_slot(i, name) != nullptr; }
+
+Tensor& Optimizer::slot(size_t i, const std::string& name) {
+  LOOM_ASSERT(i < params_.size());
+  if (Tensor* t = find_slot(i, name))
+    return *t;
+  slots_[i].emplace_back(name, Tensor::zeros(params_[i].shape(), params_[i].dtype()));
+  return slots_[i].back().second;
+}
+
+nn::NamedTensors Optimizer::state_dict() const {
+  nn::NamedTensors out;
+  for (size_t i = 0; i < slots_.size(); ++i)
+    for (const auto& [name, t] : slots_[i])
+      out.emplace_back(std::to_string(i) + "." + name, t.clone());
+  out.emplace_back("step", Tensor::scalar(static_cast<double>(steps_), DType::i64));
+  return out;
+}
+
+void Optimizer::load_state_dict(const nn::NamedTensors& state) {
+  const std::vector<std::string> known = slot_names();
+  std::string problems;
+  const Tensor* step = nullptr;
+  bool step_seen = false;
+  std::map<size_t, std::map<std::string, const Tensor*>> loaded;
+  for (const auto& [key, t] : state) {
+    if (key == "step") {
+      step_seen = true;
+      if (!t.defined() || t.numel() != 1) {
+        problems += "\n  \"step\" must be a single number";
+      } else {
+        step = &t;
+      }
+      continue;
+    }
+    const size_t dot = key.find('.');
+    const std::string index_text = key.substr(0, dot);
+    const bool numeric = !index_text.empty() && index_text.size() < 10 &&
+                         std::all_of(index_text.begin(), index_text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (dot == std::string::npos || !numeric) {
+      problems += "\n  \"" + key + "\" is not of the form <param index>.<slot>";
+      continue;
+    }
+    const size_t i = std::stoul(index_text);
+    const std::string name = key.substr(dot + 1);
+    if (i >= params_.size()) {
+      problems += "\n  \"" + key + "\" names parameter " + index_text + " but the optimizer has " +
+                  std::to_string(params_.size()) + " parameters";
+    } else if (std::find(known.begin(), known.end(), name) == known.end()) {
+      problems +=
+          "\n  unexpected slot \"" + key + "\" (" + this->name() + " with these options keeps no \"" + name + "\")";
+    } else if (!t.defined() || t.shape() != params_[i].shape()) {
+      problems += "\n  \"" + key + "\": the state has shape " + (t.defined() ? shape_str(t.shape()) : "undefined") +
+                  " but parameter " + index_text + " has shape " + shape_str(params_[i].shape());
+    } else {
+      loaded[i][name] = &t;
+    }
+  }
+  if (!step_seen)
+    problems += "\n  missing \"step\"";
+  for (const auto& [i, slots] : loaded) {
+    for (const std::string& name : known)
+      if (!slots.count(name))
+        problems += "\n  missing slot \"" + std::to_string(i) + "." + name + "\"";
+  }
+  LOOM_CHECK(problems.empty(), "load_state_dict into ", name(), " failed:", problems,
+             "\n(hint: the state must come from the same optimizer, options and parameter list)");
+
+  for (auto& s : slots_)
+    s.clear();
+  for (const auto& [i, slots] : loaded)
+    for (const auto& [name, t] : slots)
+      slots_[i].emplace_back(name, t->to(params_[i].dtype()).clone());
+  steps_ = static_cast<int64_t>(step->item_double());
+}
+
+// ---- segments -------------------------------------------------------------------------
+
+bool Optimizer::fusable() const {
+  if (params_.size() < 2)
+    return false;
+  const Tensor& p0 = params_[0];
+  const Tensor g0 = p0.grad();
+  if (!g0.defined() || g0.shape() != p0.shape() || !p0.is_contiguous() || !g0.is_contiguous() ||
+      g0.dtype() != p0.dtype())
+    return false;
+  const int64_t grad_shift = g0.offset() - p0.offset();
+  auto slot_set = [&](size_t i) {
+    std::vector<std::string> names;
+    for (const auto& [name, t] : slots_[i])
+      names.push_back(name);
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  const std::vector<std::string> slots0 = slot_set(0);
+  int64_t next = p0.offset() + p0.numel();
+  for (size_t i = 1; i < params_.size(); ++i) {
+    const Tensor& p = params_[i];
+    const Tensor g = p.grad();
+    if (!g.defined() || g.shape() != p.shape() || p.dtype() != p0.dtype() || g.dtype() != p0.dtype())
+      return false;
+    if (!p.is_contiguous() || !g.is_contiguous() || !same_storage(p, p0) || !same_storage(g, g0))
+      return false;
+    if (p.offset() != next || g.offset() - p.offset() != grad_shift)
+      return false;
+    // Parameters whose state was created at different times cannot share one loop:
+    // SGD's first momentum step differs from the others.
+    if (slot_set(i) != slots0)
+      return false;
+    next += p.numel();
+  }
+  return true;
+}
+
+std::vector<Optimizer::Segment> Optimizer::make_segments() const {
+  std::vector<Segment> out;
+  if (fusable()) {
+    Segment s;
+    int64_t total = 0;
+    for (size_t i = 0; i < params_.size(); ++i) {
+      s.indices.push_back(i);
+      total += params_[i].numel();
+    }
+    s.param = flat_from(params_[0], total);
+    s.grad = flat_from(params_[0].grad(), total);
+    out.push_back(std::move(s));
+    return out;
+  }
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const Tensor& p = params_[i];
+    const Tensor g = p.grad();
+    if (!g.defined())
+      continue;
+    LOOM_CHECK(g.shape() == p.shape() && g.dtype() == p.dtype(), "optimizer: the gradient of parameter ", i, " is ",
+               dtype_name(g.dtype()), " ", shape_str(g.shape()), " but the parameter is ", dtype_name(p.dtype()), " ",
+               shape_str(p.shape()));
+    Segment s;
+    s.indices = {i};
+    const Tensor gc = g.contiguous();
+    s.grad = flat_from(gc, p.numel());
+    if (p.is_contiguous()) {
+      s.param = flat_from(p, p.numel());
+    } else {
+      s.write_back = p;
+      s.param = flat_from(p.clone(), p.numel());
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void Optimizer::for_each_segment(const std::function<void(Segment&)>& fn) {
+  for (Segment& s : make_segments()) {
+    fn(s);
+    if (s.write_back.defined())
+      s.write_back.copy_(s.param.view(s.write_back.shape()));
+    for (size_t i : s.indices)
+      params_[i].bump_version();
+  }
+}
+
+bool Optimizer::segment_has_slot(const Segment& segment, const std::string& name) const {
+  return has_slot(segment.indices.front(), name);
+}
+
+Tensor Optimizer::segment_slot(const Segment& segment, const std::string& name) {
+  const int64_t total = segment.param.numel();
+  if (segment.indices.size() == 1)
+    return flat_from(slot(segment.indices.front(), name), total);
+  // Already one flat buffer when every per-parameter slot follows the previous one.
+  const Tensor* first = find_slot(segment.indices.front(), name);
+  bool flat = first != nullptr && first->is_contiguous();
+  int64_t next = flat ? first->offset() : 0;
+  for (size_t i : segment.indices) {
+    const Tensor* t = find_slot(i, name);
+    if (!flat || t == nullptr || !t->is_contiguous() || !same_storage(*t, *first) || t->offset() != next) {
+      flat = false;
+      break;
+    }
+    next += t->numel();
+  }
+  if (flat)
+    return flat_from(*first, total);
+  Tensor buffer = Tensor::zeros({total}, segment.param.dtype());
+  int64_t offset = 0;
+  for (size_t i : segment.indices) {
+    const Shape& shape = params_[i].shape();
+    Tensor view = buffer.as_strided(shape, contiguous_strides(shape), offset);
+    if (Tensor* old = find_slot(i, name)) {
+      view.copy_(*old);
+      *old = view;
+    } else {
+      slots_[i].emplace_back(name, view);
+    }
+    offset += params_[i].numel();
+  }
+  return buffer;
+}
+
+}  // namespace loom::optim
