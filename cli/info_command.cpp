@@ -17,7 +17,8 @@ std::string cpu_model() {
   while (std::getline(f, line)) {
     if (line.rfind("model name", 0) == 0) {
       auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(colon + 2);
+      if (colon != std::string::npos)
+        return line.substr(colon + 2);
     }
   }
   return "unknown";
@@ -26,25 +27,32 @@ std::string cpu_model() {
 std::string isa_features() {
   std::string s;
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2")) s += " avx2";
-  if (__builtin_cpu_supports("fma")) s += " fma";
-  if (__builtin_cpu_supports("avx512f")) s += " avx512f";
-  if (__builtin_cpu_supports("avx512bw")) s += " avx512bw";
-  if (__builtin_cpu_supports("avx512vnni")) s += " avx512vnni";
+  if (__builtin_cpu_supports("avx2"))
+    s += " avx2";
+  if (__builtin_cpu_supports("fma"))
+    s += " fma";
+  if (__builtin_cpu_supports("avx512f"))
+    s += " avx512f";
+  if (__builtin_cpu_supports("avx512bw"))
+    s += " avx512bw";
+  if (__builtin_cpu_supports("avx512vnni"))
+    s += " avx512vnni";
   return s.empty() ? " (none beyond SSE2)" : s;
 }
 
 template <typename List>
 void print_list(const List& list) {
   std::printf("  %-24s", list.family());
-  for (const auto& e : list.entries()) std::printf(" %s", e.name.c_str());
+  for (const auto& e : list.entries())
+    std::printf(" %s", e.name.c_str());
   std::printf("\n");
 }
 
 }  // namespace
 
 void apply_threads(const std::optional<int>& threads) {
-  if (threads) runtime::set_num_threads(*threads);
+  if (threads)
+    runtime::set_num_threads(*threads);
 }
 
 int run_info() {

@@ -70,8 +70,10 @@ int main(int argc, char** argv) {
     return app.exit(err);  // prints the problem and usage; non-zero for errors
   }
   try {
-    if (app.got_subcommand(t)) return run_train(train);
-    if (app.got_subcommand(e)) return run_eval(eval);
+    if (app.got_subcommand(t))
+      return run_train(train);
+    if (app.got_subcommand(e))
+      return run_eval(eval);
     return run_info();
   } catch (const loom::Error& err) {
     std::fprintf(stderr, "loom: error: %s\n", err.message().c_str());

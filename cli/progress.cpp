@@ -29,25 +29,27 @@ std::string Progress::line(int64_t batch, int64_t samples, double loss_sum, int6
 }
 
 void Progress::update(int64_t batch, int64_t samples, double loss_sum, int64_t correct) {
-  if (quiet_) return;
+  if (quiet_)
+    return;
   auto now = std::chrono::steady_clock::now();
   const double seconds = std::chrono::duration<double>(now - start_).count();
   if (tty_) {
-    if (now - last_draw_ < std::chrono::milliseconds(100)) return;
+    if (now - last_draw_ < std::chrono::milliseconds(100))
+      return;
     last_draw_ = now;
     std::printf("\r%s", line(batch, samples, loss_sum, correct, seconds).c_str());
     std::fflush(stdout);
-  } else if (batch >= next_plain_report_ && batch < total_) {
-    next_plain_report_ += std::max<int64_t>(1, total_ / 4);
+  } else if (batch >= next_plain_report_ && next_plain_report_ <= total_ * 3 / 4) {
+    next_plain_report_ += std::max<int64_t>(1, total_ / 4);  // 25%, 50%, 75%; finish() prints 100%
     std::printf("%s\n", line(batch, samples, loss_sum, correct, seconds).c_str());
     std::fflush(stdout);
   }
 }
 
 void Progress::finish(int64_t samples, double loss_sum, int64_t correct, double seconds) {
-  if (quiet_) return;
-  std::printf("%s%s  (%.1f s)\n", tty_ ? "\r" : "", line(total_, samples, loss_sum, correct, seconds).c_str(),
-              seconds);
+  if (quiet_)
+    return;
+  std::printf("%s%s  (%.1f s)\n", tty_ ? "\r" : "", line(total_, samples, loss_sum, correct, seconds).c_str(), seconds);
   std::fflush(stdout);
 }
 

@@ -44,7 +44,8 @@ uint64_t epoch_seed(uint64_t seed, int64_t epoch) { return seed * 1000003ull + s
 void write_metrics(const std::string& path, const nlohmann::json& j) {
   const std::string text = j.dump(2) + "\n";
   io::write_file_atomically(path, [&](std::FILE* f) {
-    if (std::fwrite(text.data(), 1, text.size(), f) != text.size()) LOOM_THROW(IOError, "short write");
+    if (std::fwrite(text.data(), 1, text.size(), f) != text.size())
+      LOOM_THROW(IOError, "short write");
   });
 }
 
@@ -74,15 +75,16 @@ int run_train(const TrainOptions& o) {
   if (!o.resume_path.empty()) {
     io::CheckpointMeta meta = io::load_checkpoint(o.resume_path, *model, optimizer.get());
     start_epoch = meta.epoch;
-    LOOM_CHECK(start_epoch <= plan.epochs, "--resume: the checkpoint is at epoch ", start_epoch,
-               " but --epochs is ", plan.epochs);
-    if (!o.quiet) std::printf("resumed from %s at epoch %lld\n", o.resume_path.c_str(), static_cast<long long>(start_epoch));
+    LOOM_CHECK(start_epoch <= plan.epochs, "--resume: the checkpoint is at epoch ", start_epoch, " but --epochs is ",
+               plan.epochs);
+    if (!o.quiet)
+      std::printf("resumed from %s at epoch %lld\n", o.resume_path.c_str(), static_cast<long long>(start_epoch));
   }
   if (!o.quiet) {
     std::printf("training %s: %lld parameters, %s lr %g, batch %lld, %lld epochs, %d threads, seed %llu\n",
-                o.model.c_str(), static_cast<long long>(model->num_parameters()), plan.optimizer.c_str(),
-                plan.opt.lr, static_cast<long long>(plan.batch), static_cast<long long>(plan.epochs),
-                runtime::num_threads(), static_cast<unsigned long long>(o.seed));
+                o.model.c_str(), static_cast<long long>(model->num_parameters()), plan.optimizer.c_str(), plan.opt.lr,
+                static_cast<long long>(plan.batch), static_cast<long long>(plan.epochs), runtime::num_threads(),
+                static_cast<unsigned long long>(o.seed));
   }
 
   std::vector<double> epoch_seconds, epoch_losses, epoch_accuracy;
@@ -107,7 +109,8 @@ int run_train(const TrainOptions& o) {
       loss_sum += loss.item_double() * static_cast<double>(n);
       auto pred = argmax(logits.detach(), 1).to_vector<int64_t>();
       auto truth = batch->target.to_vector<int64_t>();
-      for (size_t i = 0; i < pred.size(); ++i) correct += pred[i] == truth[i];
+      for (size_t i = 0; i < pred.size(); ++i)
+        correct += pred[i] == truth[i];
       samples += n;
       progress.update(++b, samples, loss_sum, correct);
     }

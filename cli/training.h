@@ -19,8 +19,7 @@ struct Evaluation {
 Evaluation evaluate(nn::Module& model, const data::TensorDataset& dataset, int64_t batch);
 
 // The first `limit` samples (all when limit is 0 or larger than the set).
-std::shared_ptr<data::TensorDataset> take_prefix(const std::shared_ptr<data::TensorDataset>& dataset,
-                                                 int64_t limit);
+std::shared_ptr<data::TensorDataset> take_prefix(const std::shared_ptr<data::TensorDataset>& dataset, int64_t limit);
 
 // Model description JSON text for --model (a built-in name or a file path).
 std::string model_description_text(const std::string& model);

@@ -39,8 +39,7 @@ void backward(const Tensor& root, const Tensor& grad_root, bool retain_graph) {
              "or from inputs none of which require grad?)");
   Tensor seed = grad_root;
   if (!seed.defined()) {
-    LOOM_CHECK(root.numel() == 1, "backward() without a gradient needs a scalar, got shape ",
-               shape_str(root.shape()));
+    LOOM_CHECK(root.numel() == 1, "backward() without a gradient needs a scalar, got shape ", shape_str(root.shape()));
     seed = Tensor::ones(root.shape(), root.dtype());
   }
   NoGradGuard no_grad;
@@ -57,10 +56,12 @@ void backward(const Tensor& root, const Tensor& grad_root, bool retain_graph) {
     Node* n = stack.back();
     stack.pop_back();
     for (const Node::Edge& e : n->edges()) {
-      if (!e.node) continue;
+      if (!e.node)
+        continue;
       auto [it, inserted] = consumers.try_emplace(e.node.get(), 0);
       ++it->second;
-      if (inserted) stack.push_back(e.node.get());
+      if (inserted)
+        stack.push_back(e.node.get());
     }
   }
 
@@ -74,14 +75,16 @@ void backward(const Tensor& root, const Tensor& grad_root, bool retain_graph) {
     Tensor grad_out = std::move(pending[n]);
     pending.erase(n);
     // A node that no gradient reached still runs its bookkeeping, with no math.
-    std::vector<Tensor> grads =
-        grad_out.defined() ? n->apply(grad_out) : std::vector<Tensor>(n->edges().size());
-    if (!retain_graph) n->release();
+    std::vector<Tensor> grads = grad_out.defined() ? n->apply(grad_out) : std::vector<Tensor>(n->edges().size());
+    if (!retain_graph)
+      n->release();
     for (size_t i = 0; i < grads.size(); ++i) {
       const Node::Edge& e = n->edges()[i];
       if (e.node) {
-        if (grads[i].defined()) accumulate(pending[e.node.get()], grads[i]);
-        if (--consumers[e.node.get()] == 0) ready.push_back(e.node.get());
+        if (grads[i].defined())
+          accumulate(pending[e.node.get()], grads[i]);
+        if (--consumers[e.node.get()] == 0)
+          ready.push_back(e.node.get());
       } else if (e.leaf && grads[i].defined()) {
         accumulate_into_leaf(e.leaf.get(), grads[i]);
       }

@@ -15,19 +15,24 @@ std::vector<Tensor> Node::apply(const Tensor& grad_output) const {
 }
 
 bool needs_grad(const std::vector<Tensor>& inputs) {
-  if (!grad_enabled()) return false;
+  if (!grad_enabled())
+    return false;
   for (const Tensor& t : inputs)
-    if (t.defined() && t.requires_grad()) return true;
+    if (t.defined() && t.requires_grad())
+      return true;
   return false;
 }
 
 Tensor record(OpId op, Tensor output, const std::vector<Tensor>& inputs, BackwardFn backward) {
-  if (!needs_grad(inputs)) return output;
-  for (const Tensor& t : inputs) LOOM_ASSERT(!t.defined() || !t.is_same(output));  // ops return fresh tensors
+  if (!needs_grad(inputs))
+    return output;
+  for (const Tensor& t : inputs)
+    LOOM_ASSERT(!t.defined() || !t.is_same(output));  // ops return fresh tensors
   std::vector<Node::Edge> edges(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& t = inputs[i];
-    if (!t.defined() || !t.requires_grad()) continue;
+    if (!t.defined() || !t.requires_grad())
+      continue;
     if (t.grad_fn()) {
       edges[i].node = t.grad_fn();
     } else {

@@ -35,7 +35,8 @@ bool is_floating(DType t) { return info(t).floating; }
 
 DType dtype_from_name(const std::string& name) {
   for (size_t i = 0; i < kInfo.size(); ++i) {
-    if (name == kInfo[i].name || name == kInfo[i].long_name) return static_cast<DType>(i);
+    if (name == kInfo[i].name || name == kInfo[i].long_name)
+      return static_cast<DType>(i);
   }
   LOOM_THROW(ValueError, "unknown dtype '", name, "'; expected one of f32, f64, i64, i32, i8, u8, bf16, f16");
 }

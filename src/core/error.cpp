@@ -5,7 +5,8 @@
 namespace loom {
 namespace {
 std::string with_location(const std::string& message, const char* file, int line) {
-  if (file == nullptr) return message;
+  if (file == nullptr)
+    return message;
   // Keep the path short: from the last "src/" or "include/" on.
   const char* shown = file;
   for (const char* marker : {"src/", "include/"}) {

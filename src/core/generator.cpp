@@ -16,7 +16,8 @@ uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 void Generator::manual_seed(uint64_t seed) {
   seed_ = seed;
   uint64_t x = seed;
-  for (auto& s : s_) s = splitmix64(x);
+  for (auto& s : s_)
+    s = splitmix64(x);
   has_spare_ = false;
 }
 
@@ -40,7 +41,8 @@ double Generator::normal() {
     return spare_;
   }
   double u1 = uniform(), u2 = uniform();
-  if (u1 < 1e-300) u1 = 1e-300;
+  if (u1 < 1e-300)
+    u1 = 1e-300;
   double r = std::sqrt(-2.0 * std::log(u1));
   spare_ = r * std::sin(2.0 * M_PI * u2);
   has_spare_ = true;
@@ -59,13 +61,15 @@ uint64_t Generator::below(uint64_t n) {
 
 Tensor Generator::uniform_tensor(const Shape& shape, double low, double high, DType dtype) {
   Tensor t = Tensor::empty(shape, dtype);
-  for (int64_t i = 0; i < t.numel(); ++i) store_from_double(t.raw_data(), dtype, i, low + (high - low) * uniform());
+  for (int64_t i = 0; i < t.numel(); ++i)
+    store_from_double(t.raw_data(), dtype, i, low + (high - low) * uniform());
   return t;
 }
 
 Tensor Generator::normal_tensor(const Shape& shape, double mean, double stddev, DType dtype) {
   Tensor t = Tensor::empty(shape, dtype);
-  for (int64_t i = 0; i < t.numel(); ++i) store_from_double(t.raw_data(), dtype, i, mean + stddev * normal());
+  for (int64_t i = 0; i < t.numel(); ++i)
+    store_from_double(t.raw_data(), dtype, i, mean + stddev * normal());
   return t;
 }
 

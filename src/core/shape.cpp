@@ -6,7 +6,8 @@ namespace loom {
 
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape)
+    n *= d;
   return n;
 }
 
@@ -23,7 +24,8 @@ Shape contiguous_strides(const Shape& shape) {
 std::string shape_str(const Shape& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += ", ";
+    if (i)
+      s += ", ";
     s += std::to_string(shape[i]);
   }
   return s + "]";
@@ -32,8 +34,8 @@ std::string shape_str(const Shape& shape) {
 int64_t normalize_axis(int64_t axis, int64_t ndim, const char* what) {
   int64_t lo = ndim == 0 ? -1 : -ndim, hi = ndim == 0 ? 0 : ndim - 1;
   if (axis < lo || axis > hi) {
-    LOOM_THROW(IndexError, what, " ", axis, " is out of range for a tensor with ", ndim,
-               " dimensions (expected ", lo, "..", hi, ")");
+    LOOM_THROW(IndexError, what, " ", axis, " is out of range for a tensor with ", ndim, " dimensions (expected ", lo,
+               "..", hi, ")");
   }
   return axis < 0 ? axis + (ndim == 0 ? 1 : ndim) : axis;
 }
@@ -45,8 +47,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
     int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
     if (da != db && da != 1 && db != 1) {
-      LOOM_THROW(ValueError, op, ": shapes ", shape_str(a), " and ", shape_str(b),
-                 " do not broadcast (dimension ", i, " is ", da, " vs ", db, ")");
+      LOOM_THROW(ValueError, op, ": shapes ", shape_str(a), " and ", shape_str(b), " do not broadcast (dimension ", i,
+                 " is ", da, " vs ", db, ")");
     }
     out[i] = da == 1 ? db : da;
   }

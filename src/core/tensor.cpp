@@ -32,9 +32,7 @@ Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
   return t;
 }
 
-Tensor Tensor::ones(const Shape& shape, DType dtype, Device device) {
-  return full(shape, 1.0, dtype, device);
-}
+Tensor Tensor::ones(const Shape& shape, DType dtype, Device device) { return full(shape, 1.0, dtype, device); }
 
 Tensor Tensor::full(const Shape& shape, double value, DType dtype, Device device) {
   Tensor t = empty(shape, dtype, device);
@@ -46,16 +44,18 @@ Tensor Tensor::scalar(double value, DType dtype) { return full({}, value, dtype)
 
 Tensor Tensor::arange(int64_t n, DType dtype) {
   Tensor t = empty({n}, dtype);
-  for (int64_t i = 0; i < n; ++i) store_from_double(t.raw_data(), dtype, i, static_cast<double>(i));
+  for (int64_t i = 0; i < n; ++i)
+    store_from_double(t.raw_data(), dtype, i, static_cast<double>(i));
   return t;
 }
 
 template <typename T>
 Tensor Tensor::from_vector(const std::vector<T>& values, const Shape& shape) {
-  LOOM_CHECK(static_cast<int64_t>(values.size()) == shape_numel(shape), "from_vector: ",
-             values.size(), " values do not fill shape ", shape_str(shape));
+  LOOM_CHECK(static_cast<int64_t>(values.size()) == shape_numel(shape), "from_vector: ", values.size(),
+             " values do not fill shape ", shape_str(shape));
   Tensor t = empty(shape, dtype_v<T>);
-  if (!values.empty()) std::memcpy(t.raw_data(), values.data(), values.size() * sizeof(T));
+  if (!values.empty())
+    std::memcpy(t.raw_data(), values.data(), values.size() * sizeof(T));
   return t;
 }
 template Tensor Tensor::from_vector(const std::vector<float>&, const Shape&);
@@ -68,14 +68,33 @@ template Tensor Tensor::from_vector(const std::vector<uint8_t>&, const Shape&);
 // ---- properties ---------------------------------------------------------------
 
 void Tensor::check_defined() const {
-  if (!impl_) LOOM_THROW(ValueError, "operation on an undefined tensor");
+  if (!impl_)
+    LOOM_THROW(ValueError, "operation on an undefined tensor");
 }
-const Shape& Tensor::shape() const { check_defined(); return impl_->shape; }
-const Shape& Tensor::strides() const { check_defined(); return impl_->strides; }
-int64_t Tensor::offset() const { check_defined(); return impl_->offset; }
-DType Tensor::dtype() const { check_defined(); return impl_->dtype; }
-Device Tensor::device() const { check_defined(); return impl_->storage.device(); }
-const Storage& Tensor::storage() const { check_defined(); return impl_->storage; }
+const Shape& Tensor::shape() const {
+  check_defined();
+  return impl_->shape;
+}
+const Shape& Tensor::strides() const {
+  check_defined();
+  return impl_->strides;
+}
+int64_t Tensor::offset() const {
+  check_defined();
+  return impl_->offset;
+}
+DType Tensor::dtype() const {
+  check_defined();
+  return impl_->dtype;
+}
+Device Tensor::device() const {
+  check_defined();
+  return impl_->storage.device();
+}
+const Storage& Tensor::storage() const {
+  check_defined();
+  return impl_->storage;
+}
 int64_t Tensor::numel() const { return shape_numel(shape()); }
 
 int64_t Tensor::size(int64_t axis) const {
@@ -87,8 +106,10 @@ bool Tensor::is_contiguous() const {
   const Shape& st = strides();
   int64_t expected = 1;
   for (size_t i = sh.size(); i-- > 0;) {
-    if (sh[i] == 1) continue;
-    if (st[i] != expected) return false;
+    if (sh[i] == 1)
+      continue;
+    if (st[i] != expected)
+      return false;
     expected *= sh[i];
   }
   return true;
@@ -96,21 +117,19 @@ bool Tensor::is_contiguous() const {
 
 void* Tensor::raw_data() const {
   check_defined();
-  return static_cast<char*>(impl_->storage.data()) +
-         impl_->offset * static_cast<int64_t>(dtype_size(impl_->dtype));
+  return static_cast<char*>(impl_->storage.data()) + impl_->offset * static_cast<int64_t>(dtype_size(impl_->dtype));
 }
 
 void Tensor::check_dtype(DType expected) const {
   if (dtype() != expected) {
-    LOOM_THROW(ValueError, "tensor has dtype ", dtype_name(dtype()), " but ",
-               dtype_name(expected), " was expected");
+    LOOM_THROW(ValueError, "tensor has dtype ", dtype_name(dtype()), " but ", dtype_name(expected), " was expected");
   }
 }
 
 template <typename T>
 T Tensor::item() const {
-  LOOM_CHECK(numel() == 1, "item(): tensor of shape ", shape_str(shape()),
-             " has ", numel(), " elements, expected exactly one");
+  LOOM_CHECK(numel() == 1, "item(): tensor of shape ", shape_str(shape()), " has ", numel(),
+             " elements, expected exactly one");
   check_dtype(dtype_v<T>);
   return *static_cast<const T*>(raw_data());
 }
@@ -120,8 +139,8 @@ template int64_t Tensor::item<int64_t>() const;
 template int32_t Tensor::item<int32_t>() const;
 
 double Tensor::item_double() const {
-  LOOM_CHECK(numel() == 1, "item(): tensor of shape ", shape_str(shape()),
-             " has ", numel(), " elements, expected exactly one");
+  LOOM_CHECK(numel() == 1, "item(): tensor of shape ", shape_str(shape()), " has ", numel(),
+             " elements, expected exactly one");
   return load_as_double(raw_data(), dtype(), 0);
 }
 
@@ -139,13 +158,15 @@ template std::vector<uint8_t> Tensor::to_vector() const;
 template std::vector<int8_t> Tensor::to_vector() const;
 
 std::string Tensor::str() const {
-  if (!impl_) return "Tensor(undefined)";
+  if (!impl_)
+    return "Tensor(undefined)";
   std::ostringstream os;
   os << "Tensor(" << dtype_name(dtype()) << " " << shape_str(shape());
   if (numel() <= 16) {
     os << " {";
     Tensor c = contiguous();
-    for (int64_t i = 0; i < c.numel(); ++i) os << (i ? ", " : "") << load_as_double(c.raw_data(), dtype(), i);
+    for (int64_t i = 0; i < c.numel(); ++i)
+      os << (i ? ", " : "") << load_as_double(c.raw_data(), dtype(), i);
     os << "}";
   }
   os << ")";
@@ -179,19 +200,19 @@ Tensor Tensor::view(const Shape& requested) const {
     }
   }
   if (infer >= 0) {
-    LOOM_CHECK(known != 0 && numel() % known == 0, "view: cannot infer -1 in ",
-               shape_str(requested), " for a tensor of ", numel(), " elements");
+    LOOM_CHECK(known != 0 && numel() % known == 0, "view: cannot infer -1 in ", shape_str(requested),
+               " for a tensor of ", numel(), " elements");
     shape[infer] = numel() / known;
   }
-  LOOM_CHECK(shape_numel(shape) == numel(), "view: shape ", shape_str(requested),
-             " has ", shape_numel(shape), " elements but the tensor of shape ",
-             shape_str(this->shape()), " has ", numel());
+  LOOM_CHECK(shape_numel(shape) == numel(), "view: shape ", shape_str(requested), " has ", shape_numel(shape),
+             " elements but the tensor of shape ", shape_str(this->shape()), " has ", numel());
   LOOM_CHECK(is_contiguous(), "view: tensor is not contiguous; use reshape");
   return as_strided(shape, contiguous_strides(shape), offset());
 }
 
 Tensor Tensor::contiguous() const {
-  if (is_contiguous()) return *this;
+  if (is_contiguous())
+    return *this;
   return clone();
 }
 
@@ -202,7 +223,8 @@ Tensor Tensor::clone() const {
 }
 
 Tensor Tensor::to(DType dtype) const {
-  if (dtype == this->dtype()) return *this;
+  if (dtype == this->dtype())
+    return *this;
   Tensor out = empty(shape(), dtype, device());
   strided_copy(*this, out);
   return out;
@@ -214,8 +236,8 @@ Tensor Tensor::detach() const {
 }
 
 void Tensor::copy_(const Tensor& src) const {
-  LOOM_CHECK(src.shape() == shape(), "copy_: source shape ", shape_str(src.shape()),
-             " differs from destination shape ", shape_str(shape()));
+  LOOM_CHECK(src.shape() == shape(), "copy_: source shape ", shape_str(src.shape()), " differs from destination shape ",
+             shape_str(shape()));
   strided_copy(src, *this);
   bump_version();
 }
@@ -239,8 +261,7 @@ void Tensor::fill_(double value) const {
 bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
 Tensor& Tensor::set_requires_grad(bool requires_grad) {
   check_defined();
-  LOOM_CHECK(!requires_grad || is_floating(dtype()), "requires_grad needs a floating dtype, got ",
-             dtype_name(dtype()));
+  LOOM_CHECK(!requires_grad || is_floating(dtype()), "requires_grad needs a floating dtype, got ", dtype_name(dtype()));
   impl_->requires_grad = requires_grad;
   return *this;
 }
@@ -260,8 +281,14 @@ void Tensor::set_grad_fn(std::shared_ptr<autograd::Node> fn) {
   check_defined();
   impl_->grad_fn = std::move(fn);
 }
-uint64_t Tensor::version() const { check_defined(); return impl_->version; }
-void Tensor::bump_version() const { check_defined(); ++impl_->version; }
+uint64_t Tensor::version() const {
+  check_defined();
+  return impl_->version;
+}
+void Tensor::bump_version() const {
+  check_defined();
+  ++impl_->version;
+}
 
 // ---- element conversion and strided copy ---------------------------------------------
 
@@ -275,7 +302,8 @@ float bf16_to_float(uint16_t v) {
 uint16_t float_to_bf16(float f) {  // round to nearest even
   uint32_t bits;
   std::memcpy(&bits, &f, 4);
-  if (std::isnan(f)) return 0x7fc0;
+  if (std::isnan(f))
+    return 0x7fc0;
   bits += 0x7fff + ((bits >> 16) & 1);
   return static_cast<uint16_t>(bits >> 16);
 }
@@ -295,9 +323,11 @@ uint16_t float_to_f16(float f) {
   uint32_t bits;
   std::memcpy(&bits, &f, 4);
   uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000);
-  if (std::isnan(f)) return sign | 0x7e00;
+  if (std::isnan(f))
+    return sign | 0x7e00;
   float a = std::fabs(f);
-  if (a >= 65520.0f) return sign | 0x7c00;
+  if (a >= 65520.0f)
+    return sign | 0x7c00;
   if (a < 6.103515625e-05f) {  // subnormal
     return sign | static_cast<uint16_t>(std::nearbyint(a * 16777216.0f));
   }
@@ -309,36 +339,63 @@ uint16_t float_to_f16(float f) {
     mant = 0;
     ++exp;
   }
-  if (exp >= 31) return sign | 0x7c00;
+  if (exp >= 31)
+    return sign | 0x7c00;
   return sign | static_cast<uint16_t>((exp << 10) | mant);
 }
 }  // namespace
 
 double load_as_double(const void* base, DType dtype, int64_t i) {
   switch (dtype) {
-    case DType::f32: return static_cast<const float*>(base)[i];
-    case DType::f64: return static_cast<const double*>(base)[i];
-    case DType::i64: return static_cast<double>(static_cast<const int64_t*>(base)[i]);
-    case DType::i32: return static_cast<const int32_t*>(base)[i];
-    case DType::i8: return static_cast<const int8_t*>(base)[i];
-    case DType::u8: return static_cast<const uint8_t*>(base)[i];
-    case DType::bf16: return bf16_to_float(static_cast<const uint16_t*>(base)[i]);
-    case DType::f16: return f16_to_float(static_cast<const uint16_t*>(base)[i]);
-    default: LOOM_ASSERT(false);
+    case DType::f32:
+      return static_cast<const float*>(base)[i];
+    case DType::f64:
+      return static_cast<const double*>(base)[i];
+    case DType::i64:
+      return static_cast<double>(static_cast<const int64_t*>(base)[i]);
+    case DType::i32:
+      return static_cast<const int32_t*>(base)[i];
+    case DType::i8:
+      return static_cast<const int8_t*>(base)[i];
+    case DType::u8:
+      return static_cast<const uint8_t*>(base)[i];
+    case DType::bf16:
+      return bf16_to_float(static_cast<const uint16_t*>(base)[i]);
+    case DType::f16:
+      return f16_to_float(static_cast<const uint16_t*>(base)[i]);
+    default:
+      LOOM_ASSERT(false);
   }
 }
 
 void store_from_double(void* base, DType dtype, int64_t i, double v) {
   switch (dtype) {
-    case DType::f32: static_cast<float*>(base)[i] = static_cast<float>(v); return;
-    case DType::f64: static_cast<double*>(base)[i] = v; return;
-    case DType::i64: static_cast<int64_t*>(base)[i] = static_cast<int64_t>(v); return;
-    case DType::i32: static_cast<int32_t*>(base)[i] = static_cast<int32_t>(v); return;
-    case DType::i8: static_cast<int8_t*>(base)[i] = static_cast<int8_t>(v); return;
-    case DType::u8: static_cast<uint8_t*>(base)[i] = static_cast<uint8_t>(v); return;
-    case DType::bf16: static_cast<uint16_t*>(base)[i] = float_to_bf16(static_cast<float>(v)); return;
-    case DType::f16: static_cast<uint16_t*>(base)[i] = float_to_f16(static_cast<float>(v)); return;
-    default: LOOM_ASSERT(false);
+    case DType::f32:
+      static_cast<float*>(base)[i] = static_cast<float>(v);
+      return;
+    case DType::f64:
+      static_cast<double*>(base)[i] = v;
+      return;
+    case DType::i64:
+      static_cast<int64_t*>(base)[i] = static_cast<int64_t>(v);
+      return;
+    case DType::i32:
+      static_cast<int32_t*>(base)[i] = static_cast<int32_t>(v);
+      return;
+    case DType::i8:
+      static_cast<int8_t*>(base)[i] = static_cast<int8_t>(v);
+      return;
+    case DType::u8:
+      static_cast<uint8_t*>(base)[i] = static_cast<uint8_t>(v);
+      return;
+    case DType::bf16:
+      static_cast<uint16_t*>(base)[i] = float_to_bf16(static_cast<float>(v));
+      return;
+    case DType::f16:
+      static_cast<uint16_t*>(base)[i] = float_to_f16(static_cast<float>(v));
+      return;
+    default:
+      LOOM_ASSERT(false);
   }
 }
 
@@ -356,7 +413,8 @@ void strided_copy(const Tensor& src, const Tensor& dst) {
     } else if (st == dt && st == DType::f32) {
       float* dp = reinterpret_cast<float*>(d) + off[0];
       const float* sp = reinterpret_cast<const float*>(s) + off[1];
-      for (int64_t i = 0; i < n; ++i) dp[i * inc[0]] = sp[i * inc[1]];
+      for (int64_t i = 0; i < n; ++i)
+        dp[i * inc[0]] = sp[i * inc[1]];
     } else if (st == dt) {
       for (int64_t i = 0; i < n; ++i) {
         std::memcpy(d + (off[0] + i * inc[0]) * es, s + (off[1] + i * inc[1]) * es, es);

@@ -34,7 +34,8 @@ void apply(Budget& b, int n, const char* source) {
   b.threads = n;
   b.source = source;
   b.pool.reset();
-  if (n > 1) b.pool = std::make_unique<ThreadPool>(n - 1);
+  if (n > 1)
+    b.pool = std::make_unique<ThreadPool>(n - 1);
   openblas_set_num_threads(n);
 }
 
@@ -45,8 +46,8 @@ Budget& initialised_budget() {
     if (const char* env = std::getenv("LOOM_NUM_THREADS"); env && *env) {
       char* end = nullptr;
       long n = std::strtol(env, &end, 10);
-      LOOM_CHECK(end && *end == '\0' && n >= 1 && n <= 4096,
-                 "LOOM_NUM_THREADS='", env, "' is not a thread count (expected an integer 1..4096)");
+      LOOM_CHECK(end && *end == '\0' && n >= 1 && n <= 4096, "LOOM_NUM_THREADS='", env,
+                 "' is not a thread count (expected an integer 1..4096)");
       apply(b, static_cast<int>(n), "LOOM_NUM_THREADS");
     } else {
       apply(b, hardware_threads(), "cores");
@@ -61,7 +62,8 @@ int hardware_threads() {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof(set), &set) == 0) {
     int n = CPU_COUNT(&set);
-    if (n > 0) return n;
+    if (n > 0)
+      return n;
   }
   return 1;
 }
@@ -79,9 +81,9 @@ void set_num_threads(int n) {
 
 bool in_parallel_region() { return t_in_parallel; }
 
-void parallel_for(int64_t begin, int64_t end, int64_t grain,
-                  const std::function<void(int64_t, int64_t)>& fn) {
-  if (end <= begin) return;
+void parallel_for(int64_t begin, int64_t end, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (end <= begin)
+    return;
   const int64_t n = end - begin;
   grain = grain < 1 ? 1 : grain;
   Budget& b = initialised_budget();

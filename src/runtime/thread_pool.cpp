@@ -3,7 +3,8 @@
 namespace loom::runtime {
 
 ThreadPool::ThreadPool(int workers) {
-  for (int i = 0; i < workers; ++i) workers_.emplace_back([this, i] { worker_loop(i + 1); });
+  for (int i = 0; i < workers; ++i)
+    workers_.emplace_back([this, i] { worker_loop(i + 1); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -12,7 +13,8 @@ ThreadPool::~ThreadPool() {
     stop_ = true;
   }
   wake_.notify_all();
-  for (auto& w : workers_) w.join();
+  for (auto& w : workers_)
+    w.join();
 }
 
 void ThreadPool::run(int n, const std::function<void(int)>& task) {
@@ -34,8 +36,10 @@ void ThreadPool::run(int n, const std::function<void(int)>& task) {
   std::unique_lock<std::mutex> lock(mutex_);
   done_.wait(lock, [this] { return pending_ == 0; });
   task_ = nullptr;
-  if (caller_error) std::rethrow_exception(caller_error);
-  if (error_) std::rethrow_exception(error_);
+  if (caller_error)
+    std::rethrow_exception(caller_error);
+  if (error_)
+    std::rethrow_exception(error_);
 }
 
 void ThreadPool::worker_loop(int index) {
@@ -45,9 +49,11 @@ void ThreadPool::worker_loop(int index) {
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
+      if (stop_)
+        return;
       seen = generation_;
-      if (index >= task_count_) continue;
+      if (index >= task_count_)
+        continue;
       task = task_;
     }
     std::exception_ptr err;
@@ -57,8 +63,10 @@ void ThreadPool::worker_loop(int index) {
       err = std::current_exception();
     }
     std::lock_guard<std::mutex> lock(mutex_);
-    if (err && !error_) error_ = err;
-    if (--pending_ == 0) done_.notify_one();
+    if (err && !error_)
+      error_ = err;
+    if (--pending_ == 0)
+      done_.notify_one();
   }
 }
 

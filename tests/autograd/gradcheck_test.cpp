@@ -54,20 +54,19 @@ std::map<OpId, Case> cases() {
   c[OpId::conv2d] = {{{2, 3, 5, 6}, {4, 3, 3, 2}, {4}}, [](const Inputs& x) {
                        return conv2d(x[0], x[1], x[2], {.stride_h = 2, .stride_w = 1, .pad_h = 1, .pad_w = 1});
                      }};
-  c[OpId::max_pool2d] = {{{2, 2, 5, 5}}, [](const Inputs& x) {
-                           return max_pool2d(x[0], {.kernel_h = 3, .kernel_w = 2, .stride_h = 2, .stride_w = 2,
-                                                    .pad_h = 1, .pad_w = 1});
-                         }};
-  c[OpId::avg_pool2d] = {{{2, 2, 5, 4}}, [](const Inputs& x) {
-                           return avg_pool2d(x[0], {.kernel_h = 2, .kernel_w = 3, .stride_h = 1, .stride_w = 1,
-                                                    .pad_h = 1, .pad_w = 1});
-                         }};
+  c[OpId::max_pool2d] = {
+      {{2, 2, 5, 5}}, [](const Inputs& x) {
+        return max_pool2d(x[0], {.kernel_h = 3, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1});
+      }};
+  c[OpId::avg_pool2d] = {
+      {{2, 2, 5, 4}}, [](const Inputs& x) {
+        return avg_pool2d(x[0], {.kernel_h = 2, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .pad_h = 1, .pad_w = 1});
+      }};
   c[OpId::batch_norm] = {{{4, 3, 2, 2}, {3}, {3}}, [](const Inputs& x) {
                            Tensor rm = Tensor::zeros({3}, DType::f64), rv = Tensor::ones({3}, DType::f64);
                            return batch_norm(x[0], x[1], x[2], rm, rv, true);
                          }};
-  c[OpId::layer_norm] = {{{3, 2, 4}, {2, 4}, {2, 4}},
-                         [](const Inputs& x) { return layer_norm(x[0], 2, x[1], x[2]); }};
+  c[OpId::layer_norm] = {{{3, 2, 4}, {2, 4}, {2, 4}}, [](const Inputs& x) { return layer_norm(x[0], 2, x[1], x[2]); }};
   c[OpId::dropout] = {{{20}}, [](const Inputs& x) {
                         Generator g(7);  // the same mask on every evaluation
                         return dropout(x[0], 0.3, true, g);
@@ -92,8 +91,7 @@ std::map<OpId, Case> cases() {
 TEST(Gradcheck, EveryOpHasAGradcheck) {
   auto all = cases();
   for (size_t i = 0; i < autograd::kNumOps; ++i) {
-    EXPECT_TRUE(all.count(static_cast<OpId>(i))) << "op '" << autograd::kOpNames[i]
-                                                 << "' has no gradcheck case";
+    EXPECT_TRUE(all.count(static_cast<OpId>(i))) << "op '" << autograd::kOpNames[i] << "' has no gradcheck case";
   }
 }
 
@@ -102,7 +100,8 @@ class OpGradcheck : public ::testing::TestWithParam<size_t> {};
 TEST_P(OpGradcheck, MatchesFiniteDifferences) {
   const OpId id = static_cast<OpId>(GetParam());
   auto all = cases();
-  if (!all.count(id)) GTEST_SKIP() << "no case (EveryOpHasAGradcheck fails for it)";
+  if (!all.count(id))
+    GTEST_SKIP() << "no case (EveryOpHasAGradcheck fails for it)";
   const Case& c = all[id];
   Generator gen(42 + GetParam());
   Inputs inputs;
@@ -125,7 +124,8 @@ TEST(Gradcheck, DetectsAWrongGradient) {
   // A function whose recorded backward doubles the true gradient.
   auto doubled = [](const Inputs& in) {
     Tensor y = in[0].detach().clone();
-    return autograd::record(OpId::neg, y, {in[0]}, [](const Tensor& g) { return std::vector<Tensor>{mul_scalar(g, 2.0)}; });
+    return autograd::record(OpId::neg, y, {in[0]},
+                            [](const Tensor& g) { return std::vector<Tensor>{mul_scalar(g, 2.0)}; });
   };
   EXPECT_FALSE(autograd::gradcheck(doubled, {x}).ok);
 }

@@ -31,7 +31,8 @@ void write_toy_idx(const std::string& dir, const std::string& prefix, int n, uin
     for (int r = 0; r < 28; ++r)
       for (int c = 0; c < 28; ++c) {
         int v = static_cast<int>(g.below(60));
-        if (r >= r0 && r < r0 + 6 && c >= c0 && c < c0 + 4) v += 160;
+        if (r >= r0 && r < r0 + 6 && c >= c0 && c < c0 + 4)
+          v += 160;
         images.push_back(static_cast<char>(v));
       }
   }
@@ -99,9 +100,9 @@ TEST_F(Cli, ResumeFromCheckpointMatchesAnUninterruptedRun) {
 
 TEST_F(Cli, EvalOfSavedWeightsMatchesTraining) {
   const std::string w = tmp_.file("w.safetensors"), m = tmp_.file("m.json"), e = tmp_.file("e.json");
-  ASSERT_EQ(loom("train --model mlp --epochs 1 --quiet --threads 1" + data() + "--save " + w + " --metrics " + m)
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      loom("train --model mlp --epochs 1 --quiet --threads 1" + data() + "--save " + w + " --metrics " + m).exit_code,
+      0);
   auto r = loom("eval --weights " + w + data() + "--metrics " + e);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(metrics(m)["test_accuracy"], metrics(e)["test_accuracy"]);

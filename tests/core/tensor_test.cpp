@@ -88,13 +88,15 @@ TEST(Tensor, MatmulMatchesNaiveLoopsIncludingTransposedViews) {
     std::vector<float> out(m * n, 0);
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j)
-        for (int64_t p = 0; p < k; ++p) out[i * n + j] += xv[i * k + p] * yv[p * n + j];
+        for (int64_t p = 0; p < k; ++p)
+          out[i * n + j] += xv[i * k + p] * yv[p * n + j];
     return out;
   };
   auto check = [&](const Tensor& x, const Tensor& y) {
     auto got = matmul(x, y).to_vector<float>();
     auto want = naive(x, y);
-    for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-4);
+    for (size_t i = 0; i < want.size(); ++i)
+      EXPECT_NEAR(got[i], want[i], 1e-4);
   };
   check(a, b);
   check(transpose(transpose(a, 0, 1).contiguous(), 0, 1), b);  // A as a transposed view
@@ -130,7 +132,8 @@ TEST(Generator, SeededStreamsRepeatAndDiffer) {
   double var = mean(mul(n, n)).item<double>() - m * m;
   EXPECT_NEAR(m, 0.0, 0.03);
   EXPECT_NEAR(var, 1.0, 0.05);
-  for (int i = 0; i < 1000; ++i) EXPECT_LT(g.below(7), 7u);
+  for (int i = 0; i < 1000; ++i)
+    EXPECT_LT(g.below(7), 7u);
 }
 
 }  // namespace

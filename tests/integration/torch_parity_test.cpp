@@ -19,21 +19,25 @@ double relative_error(const Tensor& a, const Tensor& b) {
   auto va = a.to_vector<double>(), vb = b.to_vector<double>();
   EXPECT_EQ(va.size(), vb.size());
   double scale = 0;
-  for (double v : vb) scale = std::max(scale, std::abs(v));
+  for (double v : vb)
+    scale = std::max(scale, std::abs(v));
   const double floor = 1e-2 * scale + 1e-12;
   double worst = 0;
-  for (size_t i = 0; i < va.size(); ++i) worst = std::max(worst, std::abs(va[i] - vb[i]) / (std::abs(vb[i]) + floor));
+  for (size_t i = 0; i < va.size(); ++i)
+    worst = std::max(worst, std::abs(va[i] - vb[i]) / (std::abs(vb[i]) + floor));
   return worst;
 }
 
 std::map<std::string, Tensor> reference(const std::string& kind, const TempDir& dir) {
   const std::string py = testing::python_with_torch();
-  if (py.empty()) return {};
+  if (py.empty())
+    return {};
   const std::string out = dir.file(kind + ".safetensors");
   auto r = testing::run_command(py + " " LOOM_SOURCE_DIR "/tests/integration/torch_reference.py " + kind + " " + out);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   std::map<std::string, Tensor> m;
-  for (auto& [name, t] : io::load_safetensors(out)) m[name] = t;
+  for (auto& [name, t] : io::load_safetensors(out))
+    m[name] = t;
   return m;
 }
 
@@ -47,7 +51,8 @@ void check_parity(const std::string& kind) {
   auto model = io::model_from_json_text(io::builtin_model_description(kind), kind);
   nn::NamedTensors init;
   for (auto& [name, t] : ref)
-    if (name.rfind("init.", 0) == 0) init.emplace_back(name.substr(5), t);
+    if (name.rfind("init.", 0) == 0)
+      init.emplace_back(name.substr(5), t);
   model->load_state_dict(init);
   model->pack_parameters();
 
@@ -75,7 +80,8 @@ void check_parity(const std::string& kind) {
     // 7.weight); every other weight matches to 1e-4 relative.
     auto got = p.to_vector<double>(), want = ref["after3." + name].to_vector<double>();
     double scale = 0;
-    for (double v : want) scale = std::max(scale, std::abs(v));
+    for (double v : want)
+      scale = std::max(scale, std::abs(v));
     size_t outliers = 0;
     for (size_t i = 0; i < got.size(); ++i) {
       const double err = std::abs(got[i] - want[i]);

@@ -9,14 +9,16 @@ namespace {
 TEST(KernelList, FirstAcceptingEntryRunsAndReasonsAreReported) {
   KernelList<void(int)> list("test_family");
   int ran = 0;
-  list.add("fast", [](int x) { return x > 10 ? std::string("too large") : std::string(); }, [&](int) { ran = 1; });
+  list.add(
+      "fast", [](int x) { return x > 10 ? std::string("too large") : std::string(); }, [&](int) { ran = 1; });
   list.add("reference", nullptr, [&](int) { ran = 2; });
   list(3);
   EXPECT_EQ(ran, 1);
   list(30);
   EXPECT_EQ(ran, 2);
   KernelList<void(int)> none("empty_family");
-  none.add("picky", [](int) { return std::string("never"); }, [](int) {});
+  none.add(
+      "picky", [](int) { return std::string("never"); }, [](int) {});
   try {
     none(1);
     FAIL();
@@ -56,7 +58,8 @@ TEST(Gemm, OpenBlasEntryAgreesWithReference) {
       args.c = c2.raw_data();
       gemm_kernels().entries().back().run(args);
       auto v1 = c1.to_vector<float>(), v2 = c2.to_vector<float>();
-      for (size_t i = 0; i < v1.size(); ++i) ASSERT_NEAR(v1[i], v2[i], 1e-4) << ta << tb;
+      for (size_t i = 0; i < v1.size(); ++i)
+        ASSERT_NEAR(v1[i], v2[i], 1e-4) << ta << tb;
     }
 }
 

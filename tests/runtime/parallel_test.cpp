@@ -16,9 +16,11 @@ TEST(ParallelFor, CoversEveryIndexExactlyOnce) {
   set_num_threads(2);
   std::vector<std::atomic<int>> hits(10007);
   parallel_for(0, 10007, 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) hits[i]++;
+    for (int64_t i = lo; i < hi; ++i)
+      hits[i]++;
   });
-  for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+  for (auto& h : hits)
+    ASSERT_EQ(h.load(), 1);
 }
 
 TEST(ParallelFor, SplitsTheSameWayEveryRun) {
@@ -44,7 +46,8 @@ TEST(ParallelFor, NestedCallsRunInline) {
     EXPECT_TRUE(in_parallel_region());
     std::thread::id me = std::this_thread::get_id();
     parallel_for(0, 100, 1, [&](int64_t, int64_t) {
-      if (std::this_thread::get_id() != me) inner_threads++;
+      if (std::this_thread::get_id() != me)
+        inner_threads++;
     });
   });
   EXPECT_EQ(inner_threads.load(), 0);
@@ -55,7 +58,8 @@ TEST(ParallelFor, RethrowsAWorkersExceptionOnTheCaller) {
   set_num_threads(2);
   EXPECT_THROW(parallel_for(0, 100, 1,
                             [&](int64_t lo, int64_t) {
-                              if (lo > 0) LOOM_THROW(ValueError, "boom in worker");
+                              if (lo > 0)
+                                LOOM_THROW(ValueError, "boom in worker");
                             }),
                ValueError);
   // The pool still works afterwards.

@@ -17,7 +17,8 @@ TempDir::TempDir() {
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   char* made = mkdtemp(buf.data());
-  if (made == nullptr) throw std::runtime_error("mkdtemp failed");
+  if (made == nullptr)
+    throw std::runtime_error("mkdtemp failed");
   path_ = made;
 }
 
@@ -30,10 +31,12 @@ CommandResult run_command(const std::string& command) {
   CommandResult r;
   std::string full = command + " 2>&1";
   FILE* pipe = popen(full.c_str(), "r");
-  if (pipe == nullptr) return r;
+  if (pipe == nullptr)
+    return r;
   std::array<char, 4096> buf;
   size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0)
+    r.output.append(buf.data(), n);
   int status = pclose(pipe);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
@@ -42,7 +45,8 @@ CommandResult run_command(const std::string& command) {
 std::string python_with_torch() {
   for (const char* py : {"/usr/bin/python3", "python3"}) {
     auto r = run_command(std::string(py) + " -c 'import torch' ");
-    if (r.exit_code == 0) return py;
+    if (r.exit_code == 0)
+      return py;
   }
   return "";
 }
@@ -62,10 +66,12 @@ std::string read_file(const std::string& path) {
 }
 
 double max_abs_diff(const Tensor& a, const Tensor& b) {
-  if (a.shape() != b.shape()) return INFINITY;
+  if (a.shape() != b.shape())
+    return INFINITY;
   auto va = a.to_vector<double>(), vb = b.to_vector<double>();
   double m = 0;
-  for (size_t i = 0; i < va.size(); ++i) m = std::max(m, std::abs(va[i] - vb[i]));
+  for (size_t i = 0; i < va.size(); ++i)
+    m = std::max(m, std::abs(va[i] - vb[i]));
   return m;
 }
 

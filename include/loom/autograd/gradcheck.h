@@ -16,8 +16,7 @@ struct GradcheckResult {
 
 // Compares the analytic gradient of sum(f(inputs) * w), w a fixed random weight,
 // with central differences, for every input that requires grad. Use f64 inputs.
-GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                          std::vector<Tensor> inputs, double eps = 1e-6, double atol = 1e-5,
-                          double rtol = 1e-4);
+GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f, std::vector<Tensor> inputs,
+                          double eps = 1e-6, double atol = 1e-5, double rtol = 1e-4);
 
 }  // namespace loom::autograd

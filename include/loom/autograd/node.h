@@ -21,8 +21,8 @@ class Node {
  public:
   // Where the gradient for one input goes: into another node, or into a leaf.
   struct Edge {
-    std::shared_ptr<Node> node;         // set for inputs produced by an op
-    std::shared_ptr<TensorImpl> leaf;   // set for leaves that require grad
+    std::shared_ptr<Node> node;        // set for inputs produced by an op
+    std::shared_ptr<TensorImpl> leaf;  // set for leaves that require grad
   };
 
   Node(OpId op, std::vector<Edge> edges, BackwardFn backward)

@@ -8,13 +8,15 @@
 
 namespace loom::autograd {
 
-#define LOOM_DIFFERENTIABLE_OPS(X)                                                          \
-  X(add) X(sub) X(mul) X(div) X(neg) X(add_scalar) X(mul_scalar) X(pow_scalar)              \
-  X(maximum) X(matmul) X(linear) X(relu) X(gelu) X(tanh) X(sigmoid) X(exp) X(log) X(sqrt)   \
-  X(abs) X(sum) X(mean) X(amax) X(softmax) X(log_softmax) X(nll_loss) X(cross_entropy)      \
-  X(mse_loss) X(conv2d) X(max_pool2d) X(avg_pool2d) X(batch_norm) X(layer_norm) X(dropout)  \
-  X(embedding) X(reshape) X(flatten) X(permute) X(transpose) X(slice) X(expand)             \
-  X(squeeze) X(unsqueeze) X(contiguous) X(sum_to) X(concat)
+// clang-format off
+#define LOOM_DIFFERENTIABLE_OPS(X)                                                       \
+  X(add) X(sub) X(mul) X(div) X(neg) X(add_scalar) X(mul_scalar) X(pow_scalar)           \
+  X(maximum) X(matmul) X(linear) X(relu) X(gelu) X(tanh) X(sigmoid) X(exp) X(log)        \
+  X(sqrt) X(abs) X(sum) X(mean) X(amax) X(softmax) X(log_softmax) X(nll_loss)            \
+  X(cross_entropy) X(mse_loss) X(conv2d) X(max_pool2d) X(avg_pool2d) X(batch_norm)       \
+  X(layer_norm) X(dropout) X(embedding) X(reshape) X(flatten) X(permute) X(transpose)    \
+  X(slice) X(expand) X(squeeze) X(unsqueeze) X(contiguous) X(sum_to) X(concat)
+// clang-format on
 
 enum class OpId : unsigned short {
 #define LOOM_OP_ENUM(name) name,
@@ -28,8 +30,7 @@ constexpr const char* kOpNames[] = {
     LOOM_DIFFERENTIABLE_OPS(LOOM_OP_NAME)
 #undef LOOM_OP_NAME
 };
-static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == static_cast<size_t>(OpId::kCount),
-              "every op needs a name");
+static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == static_cast<size_t>(OpId::kCount), "every op needs a name");
 
 constexpr const char* op_name(OpId id) { return kOpNames[static_cast<size_t>(id)]; }
 constexpr size_t kNumOps = static_cast<size_t>(OpId::kCount);

@@ -90,8 +90,7 @@ struct Conv2dOptions {
   int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
 };
 // x [n, c, h, w], weight [oc, c, kh, kw], bias [oc] or undefined.
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
-              Conv2dOptions options = {});
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), Conv2dOptions options = {});
 struct Pool2dOptions {
   int64_t kernel_h = 2, kernel_w = 2;
   int64_t stride_h = 0, stride_w = 0;  // 0 = the kernel size
@@ -103,8 +102,8 @@ Tensor avg_pool2d(const Tensor& x, Pool2dOptions options = {});
 // Normalises over every axis but 1 (channels). In training it uses the batch
 // statistics and updates running_mean/var in place (unbiased variance, as PyTorch);
 // in evaluation it uses the running statistics.
-Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor running_mean,
-                  Tensor running_var, bool training, double momentum = 0.1, double eps = 1e-5);
+Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor running_mean, Tensor running_var,
+                  bool training, double momentum = 0.1, double eps = 1e-5);
 // Normalises over the last `normalized_axes` axes; gamma/beta have that trailing shape.
 Tensor layer_norm(const Tensor& x, int64_t normalized_axes, const Tensor& gamma = Tensor(),
                   const Tensor& beta = Tensor(), double eps = 1e-5);

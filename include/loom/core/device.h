@@ -15,9 +15,7 @@ struct Device {
   static Device cuda(int index = 0) { return {DeviceType::CUDA, index}; }
   bool is_cpu() const { return type == DeviceType::CPU; }
   bool operator==(const Device&) const = default;
-  std::string str() const {
-    return type == DeviceType::CPU ? "cpu" : "cuda:" + std::to_string(index);
-  }
+  std::string str() const { return type == DeviceType::CPU ? "cpu" : "cuda:" + std::to_string(index); }
 };
 
 }  // namespace loom

@@ -47,14 +47,13 @@ std::string concat(const Args&... args) {
 }  // namespace detail
 }  // namespace loom
 
-#define LOOM_THROW(ErrorType, ...) \
-  throw ErrorType(::loom::detail::concat(__VA_ARGS__), __FILE__, __LINE__)
+#define LOOM_THROW(ErrorType, ...) throw ErrorType(::loom::detail::concat(__VA_ARGS__), __FILE__, __LINE__)
 
-#define LOOM_CHECK(cond, ...)                  \
-  do {                                         \
-    if (!(cond)) {                             \
+#define LOOM_CHECK(cond, ...)                      \
+  do {                                             \
+    if (!(cond)) {                                 \
       LOOM_THROW(::loom::ValueError, __VA_ARGS__); \
-    }                                          \
+    }                                              \
   } while (0)
 
 #define LOOM_ASSERT(cond)                                                        \

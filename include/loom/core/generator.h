@@ -12,9 +12,9 @@ class Generator {
   explicit Generator(uint64_t seed = 0x5eed) { manual_seed(seed); }
   void manual_seed(uint64_t seed);
   uint64_t seed() const { return seed_; }
-  uint64_t next_u64();     // xoshiro256**
-  double uniform();        // [0, 1)
-  double normal();         // N(0, 1), Box-Muller
+  uint64_t next_u64();         // xoshiro256**
+  double uniform();            // [0, 1)
+  double normal();             // N(0, 1), Box-Muller
   uint64_t below(uint64_t n);  // uniform integer in [0, n), unbiased
 
   // Filled tensors (f32 unless a dtype is given).

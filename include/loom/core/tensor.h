@@ -86,7 +86,7 @@ class Tensor {
   Tensor clone() const;                   // always a fresh contiguous copy
   Tensor to(DType dtype) const;           // converting copy (itself when same dtype)
   Tensor detach() const;                  // same storage, no autograd history
-  void copy_(const Tensor& src) const;  // element-wise copy into this; shapes must match
+  void copy_(const Tensor& src) const;    // element-wise copy into this; shapes must match
   void fill_(double value) const;
 
   // ---- autograd fields (filled by the autograd layer) ----------------------

@@ -9,7 +9,18 @@
 namespace loom::kernels {
 
 enum class UnaryOp : uint8_t {
-  neg, relu, gelu, tanh, sigmoid, exp, log, sqrt, rsqrt, abs, square, reciprocal,
+  neg,
+  relu,
+  gelu,
+  tanh,
+  sigmoid,
+  exp,
+  log,
+  sqrt,
+  rsqrt,
+  abs,
+  square,
+  reciprocal,
   scale_shift,  // x * alpha + beta
   pow,          // x ^ alpha
   kCount
@@ -17,7 +28,12 @@ enum class UnaryOp : uint8_t {
 const char* unary_op_name(UnaryOp op);
 
 enum class BinaryOp : uint8_t {
-  add, sub, mul, div, maximum, minimum,
+  add,
+  sub,
+  mul,
+  div,
+  maximum,
+  minimum,
   relu_backward,     // a = grad, b = x:  a * (x > 0)
   gelu_backward,     // a = grad, b = x:  a * gelu'(x)
   tanh_backward,     // a = grad, b = y:  a * (1 - y^2)

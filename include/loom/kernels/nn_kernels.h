@@ -21,21 +21,17 @@ using Conv2dForwardKernels =
     KernelList<void(const Window2d&, const Tensor&, const Tensor&, const Tensor&, const Tensor&)>;
 Conv2dForwardKernels& conv2d_forward_kernels();
 // conv2d_backward_input(g, grad_y, weight, grad_x)
-using Conv2dBackwardInputKernels =
-    KernelList<void(const Window2d&, const Tensor&, const Tensor&, const Tensor&)>;
+using Conv2dBackwardInputKernels = KernelList<void(const Window2d&, const Tensor&, const Tensor&, const Tensor&)>;
 Conv2dBackwardInputKernels& conv2d_backward_input_kernels();
 // conv2d_backward_weight(g, x, grad_y, grad_weight) (overwrites grad_weight)
-using Conv2dBackwardWeightKernels =
-    KernelList<void(const Window2d&, const Tensor&, const Tensor&, const Tensor&)>;
+using Conv2dBackwardWeightKernels = KernelList<void(const Window2d&, const Tensor&, const Tensor&, const Tensor&)>;
 Conv2dBackwardWeightKernels& conv2d_backward_weight_kernels();
 
 // max_pool2d_forward(g, x, y, argmax i64 [n,c,oh,ow] = flat index into h*w)
-using MaxPoolForwardKernels =
-    KernelList<void(const Window2d&, const Tensor&, const Tensor&, const Tensor&)>;
+using MaxPoolForwardKernels = KernelList<void(const Window2d&, const Tensor&, const Tensor&, const Tensor&)>;
 MaxPoolForwardKernels& max_pool2d_forward_kernels();
 // max_pool2d_backward(g, grad_y, argmax, grad_x) (overwrites grad_x)
-using MaxPoolBackwardKernels =
-    KernelList<void(const Window2d&, const Tensor&, const Tensor&, const Tensor&)>;
+using MaxPoolBackwardKernels = KernelList<void(const Window2d&, const Tensor&, const Tensor&, const Tensor&)>;
 MaxPoolBackwardKernels& max_pool2d_backward_kernels();
 // avg_pool2d_forward(g, x, y) / avg_pool2d_backward(g, grad_y, grad_x); padding
 // counts toward the divisor (PyTorch's count_include_pad=True).

@@ -11,8 +11,7 @@ enum class ReduceOp : uint8_t { sum, max, min, argmax, kCount };
 // reduce(op, src, dst, outer, r, inner): src is contiguous and read as
 // [outer, r, inner]; dst is contiguous [outer, inner] and gets the reduction
 // over r (argmax writes i64 indices into r).
-using ReduceKernels =
-    KernelList<void(ReduceOp, const Tensor&, const Tensor&, int64_t, int64_t, int64_t)>;
+using ReduceKernels = KernelList<void(ReduceOp, const Tensor&, const Tensor&, int64_t, int64_t, int64_t)>;
 ReduceKernels& reduce_kernels();
 
 }  // namespace loom::kernels

@@ -30,8 +30,7 @@ class KernelList<void(Args...)> {
   };
 
   explicit KernelList(const char* family) : family_(family) {}
-  KernelList& add(std::string name, std::function<std::string(Args...)> declines,
-                  std::function<void(Args...)> run) {
+  KernelList& add(std::string name, std::function<std::string(Args...)> declines, std::function<void(Args...)> run) {
     entries_.push_back({std::move(name), std::move(declines), std::move(run)});
     return *this;
   }
@@ -44,11 +43,13 @@ class KernelList<void(Args...)> {
     for (const Entry& e : entries_) {
       std::string why = e.declines ? e.declines(args...) : std::string();
       if (why.empty()) {
-        if (verbose) log_kernel_choice(family_, e.name, "");
+        if (verbose)
+          log_kernel_choice(family_, e.name, "");
         e.run(args...);
         return;
       }
-      if (verbose) log_kernel_choice(family_, e.name, why);
+      if (verbose)
+        log_kernel_choice(family_, e.name, why);
       reasons += "\n  " + e.name + ": " + why;
     }
     LOOM_THROW(NotImplementedError, family_, ": no kernel accepts these arguments:", reasons);

@@ -24,8 +24,7 @@ int hardware_threads();
 
 // fn(chunk_begin, chunk_end) is called on up to num_threads() threads, each chunk
 // at least `grain` long (except the last). Runs inline when nested or when small.
-void parallel_for(int64_t begin, int64_t end, int64_t grain,
-                  const std::function<void(int64_t, int64_t)>& fn);
+void parallel_for(int64_t begin, int64_t end, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
 // True while the calling thread runs inside a parallel_for body.
 bool in_parallel_region();

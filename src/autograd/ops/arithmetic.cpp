@@ -11,7 +11,8 @@ using namespace ops_detail;
 namespace ops_detail {
 
 Tensor broadcast_view(const Tensor& x, const Shape& shape) {
-  if (x.shape() == shape) return x;
+  if (x.shape() == shape)
+    return x;
   const size_t n = shape.size(), off = n - x.shape().size();
   Shape strides(n, 0);
   for (size_t i = 0; i < x.shape().size(); ++i) {
@@ -112,7 +113,8 @@ void add_(Tensor& dst, const Tensor& src, double alpha) {
   LOOM_CHECK(broadcast_shapes(dst.shape(), src.shape(), "add_") == dst.shape(), "add_: source shape ",
              shape_str(src.shape()), " does not broadcast to destination shape ", shape_str(dst.shape()));
   Tensor s = broadcast_view(src, dst.shape());
-  if (alpha != 1.0) s = unary_kernel(UnaryOp::scale_shift, s.contiguous(), alpha, 0.0);
+  if (alpha != 1.0)
+    s = unary_kernel(UnaryOp::scale_shift, s.contiguous(), alpha, 0.0);
   kernels::binary_kernels()(BinaryOp::add, dst, s, dst);
   dst.bump_version();
 }

@@ -10,9 +10,7 @@ using namespace ops_detail;
 
 namespace {
 
-int64_t window_output(int64_t in, int64_t k, int64_t stride, int64_t pad) {
-  return (in + 2 * pad - k) / stride + 1;
-}
+int64_t window_output(int64_t in, int64_t k, int64_t stride, int64_t pad) { return (in + 2 * pad - k) / stride + 1; }
 
 Window2d pool_geometry(const Tensor& x, const Pool2dOptions& o, const char* op) {
   check_float(x, op);
@@ -34,8 +32,7 @@ Window2d pool_geometry(const Tensor& x, const Pool2dOptions& o, const char* op) 
              " must be at most half the kernel ", g.kh, "x", g.kw);
   g.oh = window_output(g.h, g.kh, g.sh, g.ph);
   g.ow = window_output(g.w, g.kw, g.sw, g.pw);
-  LOOM_CHECK(g.oh > 0 && g.ow > 0, op, ": a ", g.kh, "x", g.kw, " window does not fit input ",
-             shape_str(x.shape()));
+  LOOM_CHECK(g.oh > 0 && g.ow > 0, op, ": a ", g.kh, "x", g.kw, " window does not fit input ", shape_str(x.shape()));
   return g;
 }
 
@@ -65,8 +62,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
   g.pw = o.pad_w;
   g.oh = window_output(g.h, g.kh, g.sh, g.ph);
   g.ow = window_output(g.w, g.kw, g.sw, g.pw);
-  LOOM_CHECK(g.oh > 0 && g.ow > 0, "conv2d: a ", g.kh, "x", g.kw, " kernel does not fit input ",
-             shape_str(x.shape()), " with padding ", g.ph, "x", g.pw);
+  LOOM_CHECK(g.oh > 0 && g.ow > 0, "conv2d: a ", g.kh, "x", g.kw, " kernel does not fit input ", shape_str(x.shape()),
+             " with padding ", g.ph, "x", g.pw);
   if (bias.defined()) {
     check_same_dtype(x, bias, "conv2d");
     LOOM_CHECK(bias.dim() == 1 && bias.size(0) == g.oc, "conv2d: bias shape ", shape_str(bias.shape()),
@@ -88,7 +85,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
       grad_w = Tensor::empty(wc.shape(), wc.dtype(), wc.device());
       kernels::conv2d_backward_weight_kernels()(g, xc, gyc, grad_w);
     }
-    if (has_bias) grad_b = sum(gyc, {0, 2, 3});
+    if (has_bias)
+      grad_b = sum(gyc, {0, 2, 3});
     return std::vector<Tensor>{grad_x, grad_w, grad_b};
   });
 }

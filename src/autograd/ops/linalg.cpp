@@ -19,8 +19,10 @@ struct GemmOperand {
 GemmOperand as_gemm_operand(const Tensor& m) {  // m is 2-D
   const int64_t rows = m.size(0), cols = m.size(1);
   const Shape& st = m.strides();
-  if ((st[1] == 1 || cols == 1) && st[0] >= std::max<int64_t>(cols, 1)) return {m, false, st[0]};
-  if ((st[0] == 1 || rows == 1) && st[1] >= std::max<int64_t>(rows, 1)) return {m, true, st[1]};
+  if ((st[1] == 1 || cols == 1) && st[0] >= std::max<int64_t>(cols, 1))
+    return {m, false, st[0]};
+  if ((st[0] == 1 || rows == 1) && st[1] >= std::max<int64_t>(rows, 1))
+    return {m, true, st[1]};
   Tensor c = m.contiguous();
   return {c, false, std::max<int64_t>(cols, 1)};
 }
@@ -43,9 +45,11 @@ void gemm_2d(const Tensor& a, const Tensor& b, const Tensor& out, double beta) {
   g.beta = beta;
   g.c = out.raw_data();
   g.ldc = out.size(1);
-  if (g.m == 0 || g.n == 0) return;
+  if (g.m == 0 || g.n == 0)
+    return;
   if (g.k == 0) {
-    if (beta == 0) out.fill_(0.0);
+    if (beta == 0)
+      out.fill_(0.0);
     return;
   }
   kernels::gemm_kernels()(g);
@@ -67,17 +71,17 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
     return out;
   }
   const int64_t batch = a.dim() == 3 ? a.size(0) : b.size(0);
-  LOOM_CHECK(a.dim() == 2 || b.dim() == 2 || a.size(0) == b.size(0), "matmul: batch sizes differ: ",
-             shape_str(a.shape()), " @ ", shape_str(b.shape()));
+  LOOM_CHECK(a.dim() == 2 || b.dim() == 2 || a.size(0) == b.size(0),
+             "matmul: batch sizes differ: ", shape_str(a.shape()), " @ ", shape_str(b.shape()));
   const int64_t m = a.size(-2), n = b.size(-1);
   Tensor out = Tensor::empty({batch, m, n}, a.dtype(), a.device());
   for (int64_t i = 0; i < batch; ++i) {
-    Tensor ai = a.dim() == 3 ? a.as_strided({m, a.size(2)}, {a.strides()[1], a.strides()[2]},
-                                            a.offset() + i * a.strides()[0])
-                             : a;
-    Tensor bi = b.dim() == 3 ? b.as_strided({b.size(1), n}, {b.strides()[1], b.strides()[2]},
-                                            b.offset() + i * b.strides()[0])
-                             : b;
+    Tensor ai = a.dim() == 3
+                    ? a.as_strided({m, a.size(2)}, {a.strides()[1], a.strides()[2]}, a.offset() + i * a.strides()[0])
+                    : a;
+    Tensor bi = b.dim() == 3
+                    ? b.as_strided({b.size(1), n}, {b.strides()[1], b.strides()[2]}, b.offset() + i * b.strides()[0])
+                    : b;
     gemm_2d(ai, bi, out.as_strided({m, n}, {n, 1}, i * m * n), 0.0);
   }
   return out;
@@ -119,13 +123,13 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   out_shape.back() = out_features;
   Tensor out = y.view(out_shape);
   const bool gx = x.requires_grad(), gw = weight.requires_grad();
-  return record(OpId::linear, out, {x, weight, bias}, [x2, weight, gx, gw, xs = x.shape(),
-                                                      has_bias = bias.defined()](const Tensor& g) {
-    Tensor g2 = g.contiguous().view({-1, weight.size(0)});
-    return std::vector<Tensor>{gx ? reshape(matmul(g2, weight), xs) : Tensor(),
-                               gw ? matmul(transpose(g2, 0, 1), x2) : Tensor(),
-                               has_bias ? sum(g2, {0}) : Tensor()};
-  });
+  return record(OpId::linear, out, {x, weight, bias},
+                [x2, weight, gx, gw, xs = x.shape(), has_bias = bias.defined()](const Tensor& g) {
+                  Tensor g2 = g.contiguous().view({-1, weight.size(0)});
+                  return std::vector<Tensor>{gx ? reshape(matmul(g2, weight), xs) : Tensor(),
+                                             gw ? matmul(transpose(g2, 0, 1), x2) : Tensor(),
+                                             has_bias ? sum(g2, {0}) : Tensor()};
+                });
 }
 
 }  // namespace loom

@@ -15,13 +15,14 @@ using autograd::OpId;
 using autograd::record;
 using namespace ops_detail;
 
-Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor running_mean,
-                  Tensor running_var, bool training, double momentum, double eps) {
+Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor running_mean, Tensor running_var,
+                  bool training, double momentum, double eps) {
   check_float(x, "batch_norm");
   LOOM_CHECK(x.dim() >= 2, "batch_norm: expected [n, c, ...] input, got shape ", shape_str(x.shape()));
   const int64_t c = x.size(1);
   auto check_param = [&](const Tensor& p, const char* what) {
-    if (!p.defined()) return;
+    if (!p.defined())
+      return;
     LOOM_CHECK(p.dim() == 1 && p.size(0) == c, "batch_norm: ", what, " has shape ", shape_str(p.shape()),
                " but the input has ", c, " channels (input shape ", shape_str(x.shape()), ")");
   };
@@ -33,7 +34,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
   channel_shape[1] = c;
   std::vector<int64_t> axes;
   for (int64_t i = 0; i < x.dim(); ++i)
-    if (i != 1) axes.push_back(i);
+    if (i != 1)
+      axes.push_back(i);
 
   Tensor xhat;
   if (training) {
@@ -48,8 +50,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
       NoGradGuard no_grad;
       const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
       Tensor new_mean = add(mul_scalar(running_mean, 1.0 - momentum), mul_scalar(reshape(mu.detach(), {c}), momentum));
-      Tensor new_var = add(mul_scalar(running_var, 1.0 - momentum),
-                           mul_scalar(reshape(var.detach(), {c}), momentum * unbias));
+      Tensor new_var =
+          add(mul_scalar(running_var, 1.0 - momentum), mul_scalar(reshape(var.detach(), {c}), momentum * unbias));
       running_mean.copy_(new_mean);
       running_var.copy_(new_var);
     }
@@ -60,13 +62,14 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
     xhat = mul(sub(x, reshape(running_mean, channel_shape)), inv_std);
   }
   Tensor y = xhat;
-  if (gamma.defined()) y = mul(y, reshape(gamma, channel_shape));
-  if (beta.defined()) y = add(y, reshape(beta, channel_shape));
+  if (gamma.defined())
+    y = mul(y, reshape(gamma, channel_shape));
+  if (beta.defined())
+    y = add(y, reshape(beta, channel_shape));
   return y;
 }
 
-Tensor layer_norm(const Tensor& x, int64_t normalized_axes, const Tensor& gamma, const Tensor& beta,
-                  double eps) {
+Tensor layer_norm(const Tensor& x, int64_t normalized_axes, const Tensor& gamma, const Tensor& beta, double eps) {
   check_float(x, "layer_norm");
   LOOM_CHECK(normalized_axes >= 1 && normalized_axes <= x.dim(), "layer_norm: cannot normalise the last ",
              normalized_axes, " axes of a tensor of shape ", shape_str(x.shape()));
@@ -78,20 +81,24 @@ Tensor layer_norm(const Tensor& x, int64_t normalized_axes, const Tensor& gamma,
     }
   }
   std::vector<int64_t> axes;
-  for (int64_t i = x.dim() - normalized_axes; i < x.dim(); ++i) axes.push_back(i);
+  for (int64_t i = x.dim() - normalized_axes; i < x.dim(); ++i)
+    axes.push_back(i);
   Tensor mu = mean(x, axes, true);
   Tensor centered = sub(x, mu);
   Tensor var = mean(mul(centered, centered), axes, true);
   Tensor y = mul(centered, pow_scalar(add_scalar(var, eps), -0.5));
-  if (gamma.defined()) y = mul(y, gamma);
-  if (beta.defined()) y = add(y, beta);
+  if (gamma.defined())
+    y = mul(y, gamma);
+  if (beta.defined())
+    y = add(y, beta);
   return y;
 }
 
 Tensor dropout(const Tensor& x, double p, bool training, Generator& generator) {
   check_float(x, "dropout");
   LOOM_CHECK(p >= 0.0 && p <= 1.0, "dropout: probability must be in [0, 1], got ", p);
-  if (!training || p == 0.0) return x;
+  if (!training || p == 0.0)
+    return x;
   Tensor mask = Tensor::empty(x.shape(), x.dtype(), x.device());
   const double keep_scale = p < 1.0 ? 1.0 / (1.0 - p) : 0.0;
   // Compare raw 53-bit draws against a threshold: no per-element conversion.
@@ -99,7 +106,8 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& generator) {
   auto fill = [&](auto* m) {
     using T = std::remove_pointer_t<decltype(m)>;
     const T keep = static_cast<T>(keep_scale);
-    for (int64_t i = 0, n = mask.numel(); i < n; ++i) m[i] = (generator.next_u64() >> 11) >= threshold ? keep : T(0);
+    for (int64_t i = 0, n = mask.numel(); i < n; ++i)
+      m[i] = (generator.next_u64() >> 11) >= threshold ? keep : T(0);
   };
   if (mask.dtype() == DType::f32) {
     fill(mask.data<float>());
@@ -121,11 +129,12 @@ Tensor embedding(const Tensor& index, const Tensor& table) {
   Tensor out = Tensor::empty({idx.numel(), table.size(1)}, table.dtype(), table.device());
   kernels::index_select_rows_kernels()(tc, idx, out);
   out = out.view(out_shape);
-  return record(OpId::embedding, out, {index, table}, [idx, ts = table.shape(), dtype = table.dtype()](const Tensor& g) {
-    Tensor gt = Tensor::zeros(ts, dtype);
-    kernels::index_add_rows_kernels()(g.contiguous().view({-1, ts[1]}), idx, gt);
-    return std::vector<Tensor>{Tensor(), gt};
-  });
+  return record(OpId::embedding, out, {index, table},
+                [idx, ts = table.shape(), dtype = table.dtype()](const Tensor& g) {
+                  Tensor gt = Tensor::zeros(ts, dtype);
+                  kernels::index_add_rows_kernels()(g.contiguous().view({-1, ts[1]}), idx, gt);
+                  return std::vector<Tensor>{Tensor(), gt};
+                });
 }
 
 }  // namespace loom

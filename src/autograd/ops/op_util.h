@@ -21,8 +21,8 @@ inline void check_float(const Tensor& x, const char* op) {
 }
 
 inline void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
-  LOOM_CHECK(a.dtype() == b.dtype(), op, ": dtypes differ (", dtype_name(a.dtype()), " and ",
-             dtype_name(b.dtype()), ")");
+  LOOM_CHECK(a.dtype() == b.dtype(), op, ": dtypes differ (", dtype_name(a.dtype()), " and ", dtype_name(b.dtype()),
+             ")");
 }
 
 // A view of x broadcast to `shape` (stride 0 on the broadcast axes).

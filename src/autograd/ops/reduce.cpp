@@ -15,10 +15,12 @@ namespace {
 
 std::vector<int64_t> normalize_axes(std::vector<int64_t> axes, int64_t ndim, const char* op) {
   if (axes.empty()) {
-    for (int64_t i = 0; i < ndim; ++i) axes.push_back(i);
+    for (int64_t i = 0; i < ndim; ++i)
+      axes.push_back(i);
     return axes;
   }
-  for (auto& a : axes) a = normalize_axis(a, ndim, op);
+  for (auto& a : axes)
+    a = normalize_axis(a, ndim, op);
   std::sort(axes.begin(), axes.end());
   LOOM_CHECK(std::adjacent_find(axes.begin(), axes.end()) == axes.end(), op, ": an axis is repeated");
   return axes;
@@ -49,22 +51,28 @@ Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& axes, co
   if (block) {  // reduced axes are adjacent: read x as [outer, r, inner] with no permute
     src = x.contiguous();
     for (int64_t i = 0; i < x.dim(); ++i) {
-      if (i < axes.front()) outer *= x.size(i);
-      else if (i <= axes.back()) r *= x.size(i);
-      else inner *= x.size(i);
+      if (i < axes.front())
+        outer *= x.size(i);
+      else if (i <= axes.back())
+        r *= x.size(i);
+      else
+        inner *= x.size(i);
     }
   } else {  // move the reduced axes last
     std::vector<int64_t> order;
     for (int64_t i = 0; i < x.dim(); ++i)
-      if (!std::binary_search(axes.begin(), axes.end(), i)) order.push_back(i);
-    for (int64_t a : axes) order.push_back(a);
+      if (!std::binary_search(axes.begin(), axes.end(), i))
+        order.push_back(i);
+    for (int64_t a : axes)
+      order.push_back(a);
     Shape shape, strides;
     for (int64_t i : order) {
       shape.push_back(x.size(i));
       strides.push_back(x.strides()[i]);
     }
     src = x.as_strided(shape, strides, x.offset()).contiguous();
-    for (size_t i = 0; i < order.size(); ++i) (i < order.size() - axes.size() ? outer : r) *= shape[i];
+    for (size_t i = 0; i < order.size(); ++i)
+      (i < order.size() - axes.size() ? outer : r) *= shape[i];
   }
   kernels::reduce_kernels()(op, src, out, outer, r, inner);
   return out;
@@ -75,7 +83,8 @@ Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& axes, co
 Tensor sum(const Tensor& x, std::vector<int64_t> axes, bool keepdim) {
   axes = normalize_axes(std::move(axes), x.dim(), "sum");
   Tensor out = reduce(ReduceOp::sum, x, axes, "sum");
-  if (!keepdim) out = out.view(reduced_shape(x.shape(), axes, false));
+  if (!keepdim)
+    out = out.view(reduced_shape(x.shape(), axes, false));
   return record(OpId::sum, out, {x}, [xs = x.shape(), ks = reduced_shape(x.shape(), axes, true)](const Tensor& g) {
     return std::vector<Tensor>{contiguous(expand(reshape(g, ks), xs))};
   });
@@ -84,11 +93,13 @@ Tensor sum(const Tensor& x, std::vector<int64_t> axes, bool keepdim) {
 Tensor mean(const Tensor& x, std::vector<int64_t> axes, bool keepdim) {
   axes = normalize_axes(std::move(axes), x.dim(), "mean");
   int64_t count = 1;
-  for (int64_t a : axes) count *= x.size(a);
+  for (int64_t a : axes)
+    count *= x.size(a);
   LOOM_CHECK(count > 0, "mean: reducing over an empty axis of shape ", shape_str(x.shape()));
   Tensor out = reduce(ReduceOp::sum, x, axes, "mean");
   mul_(out, 1.0 / static_cast<double>(count));
-  if (!keepdim) out = out.view(reduced_shape(x.shape(), axes, false));
+  if (!keepdim)
+    out = out.view(reduced_shape(x.shape(), axes, false));
   return record(OpId::mean, out, {x},
                 [xs = x.shape(), ks = reduced_shape(x.shape(), axes, true), count](const Tensor& g) {
                   return std::vector<Tensor>{
@@ -101,7 +112,8 @@ Tensor amax(const Tensor& x, int64_t axis, bool keepdim) {
   Tensor out = reduce(ReduceOp::max, x, {axis}, "amax");
   Shape ks = out.shape();
   Tensor kept = out.detach();
-  if (!keepdim) out = out.view(reduced_shape(x.shape(), {axis}, false));
+  if (!keepdim)
+    out = out.view(reduced_shape(x.shape(), {axis}, false));
   // The gradient is shared evenly between tied maxima, as torch.amax.
   return record(OpId::amax, out, {x}, [x, kept, ks, axis](const Tensor& g) {
     Tensor is_max = equal(x.detach(), kept);
@@ -113,27 +125,29 @@ Tensor amax(const Tensor& x, int64_t axis, bool keepdim) {
 Tensor argmax(const Tensor& x, int64_t axis, bool keepdim) {
   axis = normalize_axis(axis, x.dim(), "argmax: axis");
   Tensor out = reduce(ReduceOp::argmax, x, {axis}, "argmax");
-  if (!keepdim) out = out.view(reduced_shape(x.shape(), {axis}, false));
+  if (!keepdim)
+    out = out.view(reduced_shape(x.shape(), {axis}, false));
   return out;
 }
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {
-  if (x.shape() == shape) return x;
+  if (x.shape() == shape)
+    return x;
   LOOM_CHECK(broadcast_shapes(shape, x.shape(), "sum_to") == x.shape(), "sum_to: shape ", shape_str(x.shape()),
              " cannot be summed to ", shape_str(shape));
   const int64_t lead = x.dim() - static_cast<int64_t>(shape.size());
   std::vector<int64_t> axes;
   for (int64_t i = 0; i < x.dim(); ++i) {
-    if (i < lead || (shape[i - lead] == 1 && x.size(i) != 1)) axes.push_back(i);
+    if (i < lead || (shape[i - lead] == 1 && x.size(i) != 1))
+      axes.push_back(i);
   }
   Tensor out;
   {
     NoGradGuard no_grad;  // sum_to records one node for itself
     out = reshape(sum(x, axes, true), shape);
   }
-  return record(OpId::sum_to, out, {x}, [xs = x.shape()](const Tensor& g) {
-    return std::vector<Tensor>{contiguous(expand(g, xs))};
-  });
+  return record(OpId::sum_to, out, {x},
+                [xs = x.shape()](const Tensor& g) { return std::vector<Tensor>{contiguous(expand(g, xs))}; });
 }
 
 }  // namespace loom

@@ -16,8 +16,10 @@ Tensor fresh_view(const Tensor& x) { return x.as_strided(x.shape(), x.strides(),
 
 // Strides for viewing x as `shape` without a copy, if its layout allows (PyTorch's computeStride).
 std::optional<Shape> view_strides(const Tensor& x, const Shape& shape) {
-  if (x.is_contiguous()) return contiguous_strides(shape);
-  if (x.numel() == 0) return contiguous_strides(shape);
+  if (x.is_contiguous())
+    return contiguous_strides(shape);
+  if (x.numel() == 0)
+    return contiguous_strides(shape);
   // Walk x's dims in chunks that are contiguous among themselves.
   Shape out(shape.size());
   const Shape& os = x.shape();
@@ -33,7 +35,8 @@ std::optional<Shape> view_strides(const Tensor& x, const Shape& shape) {
         view_numel *= shape[view_d];
         --view_d;
       }
-      if (view_numel != tensor_numel) return std::nullopt;
+      if (view_numel != tensor_numel)
+        return std::nullopt;
       if (d > 0) {
         chunk_base_stride = ost[d - 1];
         tensor_numel = 1;
@@ -41,7 +44,8 @@ std::optional<Shape> view_strides(const Tensor& x, const Shape& shape) {
       }
     }
   }
-  if (view_d != -1) return std::nullopt;
+  if (view_d != -1)
+    return std::nullopt;
   return out;
 }
 }  // namespace
@@ -60,12 +64,12 @@ Tensor reshape(const Tensor& x, const Shape& requested) {
     }
   }
   if (infer >= 0) {
-    LOOM_CHECK(known != 0 && x.numel() % known == 0, "reshape: cannot reshape a tensor of shape ",
-               shape_str(x.shape()), " into ", shape_str(requested));
+    LOOM_CHECK(known != 0 && x.numel() % known == 0, "reshape: cannot reshape a tensor of shape ", shape_str(x.shape()),
+               " into ", shape_str(requested));
     shape[infer] = x.numel() / known;
   }
-  LOOM_CHECK(shape_numel(shape) == x.numel(), "reshape: cannot reshape a tensor of shape ", shape_str(x.shape()),
-             " (", x.numel(), " elements) into ", shape_str(requested), " (", shape_numel(shape), " elements)");
+  LOOM_CHECK(shape_numel(shape) == x.numel(), "reshape: cannot reshape a tensor of shape ", shape_str(x.shape()), " (",
+             x.numel(), " elements) into ", shape_str(requested), " (", shape_numel(shape), " elements)");
   auto strides = view_strides(x, shape);
   Tensor out = strides ? x.as_strided(shape, *strides, x.offset()) : x.clone().view(shape);
   return record(OpId::reshape, out, {x},
@@ -74,16 +78,20 @@ Tensor reshape(const Tensor& x, const Shape& requested) {
 
 Tensor flatten(const Tensor& x, int64_t start_axis, int64_t end_axis) {
   LOOM_CHECK(x.defined(), "flatten: input tensor is undefined");
-  if (x.dim() == 0) return reshape(x, {1});
+  if (x.dim() == 0)
+    return reshape(x, {1});
   start_axis = normalize_axis(start_axis, x.dim(), "flatten: start axis");
   end_axis = normalize_axis(end_axis, x.dim(), "flatten: end axis");
   LOOM_CHECK(start_axis <= end_axis, "flatten: start axis ", start_axis, " is after end axis ", end_axis);
   Shape shape;
-  for (int64_t i = 0; i < start_axis; ++i) shape.push_back(x.size(i));
+  for (int64_t i = 0; i < start_axis; ++i)
+    shape.push_back(x.size(i));
   int64_t merged = 1;
-  for (int64_t i = start_axis; i <= end_axis; ++i) merged *= x.size(i);
+  for (int64_t i = start_axis; i <= end_axis; ++i)
+    merged *= x.size(i);
   shape.push_back(merged);
-  for (int64_t i = end_axis + 1; i < x.dim(); ++i) shape.push_back(x.size(i));
+  for (int64_t i = end_axis + 1; i < x.dim(); ++i)
+    shape.push_back(x.size(i));
   Tensor out;
   {
     NoGradGuard no_grad;
@@ -124,16 +132,17 @@ Tensor transpose(const Tensor& x, int64_t a, int64_t b) {
     NoGradGuard no_grad;
     out = permute(x, order);
   }
-  return record(OpId::transpose, out, {x},
-                [a, b](const Tensor& g) { return std::vector<Tensor>{transpose(g, a, b)}; });
+  return record(OpId::transpose, out, {x}, [a, b](const Tensor& g) { return std::vector<Tensor>{transpose(g, a, b)}; });
 }
 
 Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end, int64_t step) {
   axis = normalize_axis(axis, x.dim(), "slice: axis");
   LOOM_CHECK(step >= 1, "slice: step must be positive, got ", step);
   const int64_t n = x.size(axis);
-  if (start < 0) start += n;
-  if (end < 0) end += n;
+  if (start < 0)
+    start += n;
+  if (end < 0)
+    end += n;
   start = std::clamp<int64_t>(start, 0, n);
   end = std::clamp<int64_t>(end, start, n);
   Shape shape = x.shape(), strides = x.strides();
@@ -166,8 +175,7 @@ Tensor squeeze(const Tensor& x, int64_t axis) {
   shape.erase(shape.begin() + axis);
   strides.erase(strides.begin() + axis);
   Tensor out = x.as_strided(shape, strides, x.offset());
-  return record(OpId::squeeze, out, {x},
-                [axis](const Tensor& g) { return std::vector<Tensor>{unsqueeze(g, axis)}; });
+  return record(OpId::squeeze, out, {x}, [axis](const Tensor& g) { return std::vector<Tensor>{unsqueeze(g, axis)}; });
 }
 
 Tensor unsqueeze(const Tensor& x, int64_t axis) {
@@ -177,8 +185,7 @@ Tensor unsqueeze(const Tensor& x, int64_t axis) {
   shape.insert(shape.begin() + axis, 1);
   strides.insert(strides.begin() + axis, stride);
   Tensor out = x.as_strided(shape, strides, x.offset());
-  return record(OpId::unsqueeze, out, {x},
-                [axis](const Tensor& g) { return std::vector<Tensor>{squeeze(g, axis)}; });
+  return record(OpId::unsqueeze, out, {x}, [axis](const Tensor& g) { return std::vector<Tensor>{squeeze(g, axis)}; });
 }
 
 Tensor contiguous(const Tensor& x) {
@@ -198,8 +205,8 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t axis) {
                shape_str(t.shape()), " and dtype ", dtype_name(t.dtype()), ", unlike tensor 0 (",
                shape_str(first.shape()), ", ", dtype_name(first.dtype()), ")");
     for (int64_t d = 0; d < first.dim(); ++d) {
-      LOOM_CHECK(d == axis || t.size(d) == first.size(d), "concat: tensor ", i, " has shape ",
-                 shape_str(t.shape()), " which differs from ", shape_str(first.shape()), " outside axis ", axis);
+      LOOM_CHECK(d == axis || t.size(d) == first.size(d), "concat: tensor ", i, " has shape ", shape_str(t.shape()),
+                 " which differs from ", shape_str(first.shape()), " outside axis ", axis);
     }
     total += t.size(axis);
   }

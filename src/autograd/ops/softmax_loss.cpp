@@ -14,13 +14,15 @@ namespace {
 std::vector<int64_t> axis_last_order(int64_t ndim, int64_t axis) {
   std::vector<int64_t> order;
   for (int64_t i = 0; i < ndim; ++i)
-    if (i != axis) order.push_back(i);
+    if (i != axis)
+      order.push_back(i);
   order.push_back(axis);
   return order;
 }
 
 Tensor move_axis_last(const Tensor& x, int64_t axis) {
-  if (axis == x.dim() - 1 || x.dim() == 0) return x.contiguous();
+  if (axis == x.dim() - 1 || x.dim() == 0)
+    return x.contiguous();
   Shape shape, strides;
   for (int64_t i : axis_last_order(x.dim(), axis)) {
     shape.push_back(x.size(i));
@@ -30,7 +32,8 @@ Tensor move_axis_last(const Tensor& x, int64_t axis) {
 }
 
 Tensor move_last_axis_back(const Tensor& y, int64_t axis) {
-  if (axis == y.dim() - 1 || y.dim() == 0) return y;
+  if (axis == y.dim() - 1 || y.dim() == 0)
+    return y;
   auto order = axis_last_order(y.dim(), axis);
   Shape shape(order.size()), strides(order.size());
   for (size_t i = 0; i < order.size(); ++i) {
@@ -60,9 +63,8 @@ void check_classification(const Tensor& scores, const Tensor& target, const char
   LOOM_CHECK(scores.dim() == 2, op, ": expected [batch, classes] scores, got shape ", shape_str(scores.shape()));
   LOOM_CHECK(target.defined() && target.dtype() == DType::i64, op, ": target must be an i64 tensor of class indices",
              target.defined() ? std::string(", got ") + dtype_name(target.dtype()) : std::string());
-  LOOM_CHECK(target.dim() == 1 && target.size(0) == scores.size(0), op, ": target shape ",
-             shape_str(target.shape()), " does not match ", scores.size(0), " rows of scores ",
-             shape_str(scores.shape()));
+  LOOM_CHECK(target.dim() == 1 && target.size(0) == scores.size(0), op, ": target shape ", shape_str(target.shape()),
+             " does not match ", scores.size(0), " rows of scores ", shape_str(scores.shape()));
 }
 
 }  // namespace
@@ -75,11 +77,12 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target) {
   Tensor lp = log_probs.contiguous(), t = target.contiguous();
   Tensor loss = Tensor::empty({}, lp.dtype(), lp.device());
   kernels::nll_loss_forward_kernels()(lp, t, loss);
-  return record(OpId::nll_loss, loss, {log_probs, target}, [t, shape = lp.shape(), dtype = lp.dtype()](const Tensor& g) {
-    Tensor gx = Tensor::empty(shape, dtype);
-    kernels::nll_loss_backward_kernels()(g, t, gx);
-    return std::vector<Tensor>{gx, Tensor()};
-  });
+  return record(OpId::nll_loss, loss, {log_probs, target},
+                [t, shape = lp.shape(), dtype = lp.dtype()](const Tensor& g) {
+                  Tensor gx = Tensor::empty(shape, dtype);
+                  kernels::nll_loss_backward_kernels()(g, t, gx);
+                  return std::vector<Tensor>{gx, Tensor()};
+                });
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& target) {

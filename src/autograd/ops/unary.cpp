@@ -48,9 +48,8 @@ Tensor log(const Tensor& x) {
 
 Tensor sqrt(const Tensor& x) {
   Tensor out = unary_kernel(UnaryOp::sqrt, x);
-  return record(OpId::sqrt, out, {x}, [y = out.detach()](const Tensor& g) {
-    return std::vector<Tensor>{div(g, mul_scalar(y, 2.0))};
-  });
+  return record(OpId::sqrt, out, {x},
+                [y = out.detach()](const Tensor& g) { return std::vector<Tensor>{div(g, mul_scalar(y, 2.0))}; });
 }
 
 Tensor abs(const Tensor& x) {

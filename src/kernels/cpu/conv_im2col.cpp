@@ -52,10 +52,12 @@ void col2im(const Window2d& g, const T* cols, T* gx) {
           const T* src = cols + ((c * g.kh + i) * g.kw + j) * row + n * plane;
           for (int64_t oy = 0; oy < g.oh; ++oy) {
             const int64_t iy = oy * g.sh - g.ph + i;
-            if (iy < 0 || iy >= g.h) continue;
+            if (iy < 0 || iy >= g.h)
+              continue;
             for (int64_t ox = 0; ox < g.ow; ++ox) {
               const int64_t ix = ox * g.sw - g.pw + j;
-              if (ix >= 0 && ix < g.w) dst[iy * g.w + ix] += src[oy * g.ow + ox];
+              if (ix >= 0 && ix < g.w)
+                dst[iy * g.w + ix] += src[oy * g.ow + ox];
             }
           }
         }
@@ -63,8 +65,8 @@ void col2im(const Window2d& g, const T* cols, T* gx) {
   });
 }
 
-GemmArgs make_gemm(DType dtype, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void* a,
-                   int64_t lda, const void* b, int64_t ldb, void* c, int64_t ldc) {
+GemmArgs make_gemm(DType dtype, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda,
+                   const void* b, int64_t ldb, void* c, int64_t ldc) {
   GemmArgs args;
   args.dtype = dtype;
   args.trans_a = ta;
@@ -83,15 +85,14 @@ GemmArgs make_gemm(DType dtype, bool ta, bool tb, int64_t m, int64_t n, int64_t 
 
 }  // namespace
 
-void conv2d_forward_im2col(const Window2d& g, const Tensor& x, const Tensor& w, const Tensor& b,
-                           const Tensor& y) {
+void conv2d_forward_im2col(const Window2d& g, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y) {
   const int64_t K = g.c * g.kh * g.kw, P = g.n * g.oh * g.ow, plane = g.oh * g.ow;
   dispatch_float(x.dtype(), [&]<typename T>() {
     Tensor cols = Tensor::empty({K, P}, x.dtype());
     im2col<T>(g, static_cast<const T*>(x.raw_data()), cols.data<T>());
     Tensor out = Tensor::empty({g.oc, P}, x.dtype());  // [oc, n*oh*ow]
-    gemm_kernels()(make_gemm(x.dtype(), false, false, g.oc, P, K, w.raw_data(), K, cols.raw_data(), P,
-                             out.raw_data(), P));
+    gemm_kernels()(
+        make_gemm(x.dtype(), false, false, g.oc, P, K, w.raw_data(), K, cols.raw_data(), P, out.raw_data(), P));
     const T* o = out.data<T>();
     const T* bias = b.defined() ? static_cast<const T*>(b.raw_data()) : nullptr;
     T* dst = static_cast<T*>(y.raw_data());
@@ -101,7 +102,8 @@ void conv2d_forward_im2col(const Window2d& g, const Tensor& x, const Tensor& w, 
         const T* s = o + c * P + n * plane;
         T* d = dst + nc * plane;
         const T bv = bias ? bias[c] : T(0);
-        for (int64_t p = 0; p < plane; ++p) d[p] = s[p] + bv;
+        for (int64_t p = 0; p < plane; ++p)
+          d[p] = s[p] + bv;
       }
     });
   });
@@ -123,27 +125,25 @@ static Tensor channels_first(const Window2d& g, const Tensor& gy) {
   return out;
 }
 
-void conv2d_backward_input_col2im(const Window2d& g, const Tensor& gy, const Tensor& w,
-                                  const Tensor& gx) {
+void conv2d_backward_input_col2im(const Window2d& g, const Tensor& gy, const Tensor& w, const Tensor& gx) {
   const int64_t K = g.c * g.kh * g.kw, P = g.n * g.oh * g.ow;
   dispatch_float(gy.dtype(), [&]<typename T>() {
     Tensor gyc = channels_first<T>(g, gy);
     Tensor cols = Tensor::empty({K, P}, gy.dtype());
-    gemm_kernels()(make_gemm(gy.dtype(), true, false, K, P, g.oc, w.raw_data(), K, gyc.raw_data(), P,
-                             cols.raw_data(), P));
+    gemm_kernels()(
+        make_gemm(gy.dtype(), true, false, K, P, g.oc, w.raw_data(), K, gyc.raw_data(), P, cols.raw_data(), P));
     col2im<T>(g, cols.data<T>(), static_cast<T*>(gx.raw_data()));
   });
 }
 
-void conv2d_backward_weight_im2col(const Window2d& g, const Tensor& x, const Tensor& gy,
-                                   const Tensor& gw) {
+void conv2d_backward_weight_im2col(const Window2d& g, const Tensor& x, const Tensor& gy, const Tensor& gw) {
   const int64_t K = g.c * g.kh * g.kw, P = g.n * g.oh * g.ow;
   dispatch_float(x.dtype(), [&]<typename T>() {
     Tensor gyc = channels_first<T>(g, gy);
     Tensor cols = Tensor::empty({K, P}, x.dtype());
     im2col<T>(g, static_cast<const T*>(x.raw_data()), cols.data<T>());
-    gemm_kernels()(make_gemm(x.dtype(), false, true, g.oc, K, P, gyc.raw_data(), P, cols.raw_data(), P,
-                             gw.raw_data(), K));
+    gemm_kernels()(
+        make_gemm(x.dtype(), false, true, g.oc, K, P, gyc.raw_data(), P, cols.raw_data(), P, gw.raw_data(), K));
   });
 }
 

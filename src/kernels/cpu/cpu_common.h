@@ -9,7 +9,8 @@ namespace loom::kernels::cpu {
 // "" when every tensor is on the CPU with a float dtype (f32 or f64) equal to the first.
 template <typename... Ts>
 std::string declines_unless_cpu_float(const Tensor& first, const Ts&... rest) {
-  if (!first.device().is_cpu()) return "tensor is on " + first.device().str();
+  if (!first.device().is_cpu())
+    return "tensor is on " + first.device().str();
   if (first.dtype() != DType::f32 && first.dtype() != DType::f64) {
     return std::string("dtype ") + dtype_name(first.dtype()) + " is not f32/f64";
   }

@@ -29,13 +29,15 @@ void run_unary(const Tensor& src, const Tensor& dst, F f) {
   T* d = static_cast<T*>(dst.raw_data());
   if (src.is_contiguous() && dst.is_contiguous()) {
     runtime::parallel_for(0, dst.numel(), kGrain, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) d[i] = f(s[i]);
+      for (int64_t i = lo; i < hi; ++i)
+        d[i] = f(s[i]);
     });
     return;
   }
   StridedRuns<2> runs(dst.shape(), {dst.strides(), src.strides()});
   runs.for_each([&](const std::array<int64_t, 2>& o, int64_t n, const std::array<int64_t, 2>& st) {
-    for (int64_t i = 0; i < n; ++i) d[o[0] + i * st[0]] = f(s[o[1] + i * st[1]]);
+    for (int64_t i = 0; i < n; ++i)
+      d[o[0] + i * st[0]] = f(s[o[1] + i * st[1]]);
   });
 }
 
@@ -43,21 +45,36 @@ template <typename T>
 void unary_typed(UnaryOp op, const Tensor& src, const Tensor& dst, double alpha, double beta) {
   const T a = static_cast<T>(alpha), b = static_cast<T>(beta);
   switch (op) {
-    case UnaryOp::neg: return run_unary<T>(src, dst, [](T x) { return -x; });
-    case UnaryOp::relu: return run_unary<T>(src, dst, [](T x) { return x > 0 ? x : T(0); });
-    case UnaryOp::gelu: return run_unary<T>(src, dst, [](T x) { return gelu(x); });
-    case UnaryOp::tanh: return run_unary<T>(src, dst, [](T x) { return std::tanh(x); });
-    case UnaryOp::sigmoid: return run_unary<T>(src, dst, [](T x) { return T(1) / (T(1) + std::exp(-x)); });
-    case UnaryOp::exp: return run_unary<T>(src, dst, [](T x) { return std::exp(x); });
-    case UnaryOp::log: return run_unary<T>(src, dst, [](T x) { return std::log(x); });
-    case UnaryOp::sqrt: return run_unary<T>(src, dst, [](T x) { return std::sqrt(x); });
-    case UnaryOp::rsqrt: return run_unary<T>(src, dst, [](T x) { return T(1) / std::sqrt(x); });
-    case UnaryOp::abs: return run_unary<T>(src, dst, [](T x) { return std::abs(x); });
-    case UnaryOp::square: return run_unary<T>(src, dst, [](T x) { return x * x; });
-    case UnaryOp::reciprocal: return run_unary<T>(src, dst, [](T x) { return T(1) / x; });
-    case UnaryOp::scale_shift: return run_unary<T>(src, dst, [=](T x) { return x * a + b; });
-    case UnaryOp::pow: return run_unary<T>(src, dst, [=](T x) { return std::pow(x, a); });
-    default: LOOM_ASSERT(false);
+    case UnaryOp::neg:
+      return run_unary<T>(src, dst, [](T x) { return -x; });
+    case UnaryOp::relu:
+      return run_unary<T>(src, dst, [](T x) { return x > 0 ? x : T(0); });
+    case UnaryOp::gelu:
+      return run_unary<T>(src, dst, [](T x) { return gelu(x); });
+    case UnaryOp::tanh:
+      return run_unary<T>(src, dst, [](T x) { return std::tanh(x); });
+    case UnaryOp::sigmoid:
+      return run_unary<T>(src, dst, [](T x) { return T(1) / (T(1) + std::exp(-x)); });
+    case UnaryOp::exp:
+      return run_unary<T>(src, dst, [](T x) { return std::exp(x); });
+    case UnaryOp::log:
+      return run_unary<T>(src, dst, [](T x) { return std::log(x); });
+    case UnaryOp::sqrt:
+      return run_unary<T>(src, dst, [](T x) { return std::sqrt(x); });
+    case UnaryOp::rsqrt:
+      return run_unary<T>(src, dst, [](T x) { return T(1) / std::sqrt(x); });
+    case UnaryOp::abs:
+      return run_unary<T>(src, dst, [](T x) { return std::abs(x); });
+    case UnaryOp::square:
+      return run_unary<T>(src, dst, [](T x) { return x * x; });
+    case UnaryOp::reciprocal:
+      return run_unary<T>(src, dst, [](T x) { return T(1) / x; });
+    case UnaryOp::scale_shift:
+      return run_unary<T>(src, dst, [=](T x) { return x * a + b; });
+    case UnaryOp::pow:
+      return run_unary<T>(src, dst, [=](T x) { return std::pow(x, a); });
+    default:
+      LOOM_ASSERT(false);
   }
 }
 
@@ -68,7 +85,8 @@ void run_binary(const Tensor& a, const Tensor& b, const Tensor& dst, F f) {
   T* d = static_cast<T*>(dst.raw_data());
   if (a.is_contiguous() && b.is_contiguous() && dst.is_contiguous()) {
     runtime::parallel_for(0, dst.numel(), kGrain, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) d[i] = f(pa[i], pb[i]);
+      for (int64_t i = lo; i < hi; ++i)
+        d[i] = f(pa[i], pb[i]);
     });
     return;
   }
@@ -78,15 +96,19 @@ void run_binary(const Tensor& a, const Tensor& b, const Tensor& dst, F f) {
     const T* aa = pa + o[1];
     const T* bb = pb + o[2];
     if (st[0] == 1 && st[1] == 1 && st[2] == 1) {
-      for (int64_t i = 0; i < n; ++i) dd[i] = f(aa[i], bb[i]);
+      for (int64_t i = 0; i < n; ++i)
+        dd[i] = f(aa[i], bb[i]);
     } else if (st[0] == 1 && st[1] == 1 && st[2] == 0) {
       const T bv = *bb;
-      for (int64_t i = 0; i < n; ++i) dd[i] = f(aa[i], bv);
+      for (int64_t i = 0; i < n; ++i)
+        dd[i] = f(aa[i], bv);
     } else if (st[0] == 1 && st[1] == 0 && st[2] == 1) {
       const T av = *aa;
-      for (int64_t i = 0; i < n; ++i) dd[i] = f(av, bb[i]);
+      for (int64_t i = 0; i < n; ++i)
+        dd[i] = f(av, bb[i]);
     } else {
-      for (int64_t i = 0; i < n; ++i) dd[i * st[0]] = f(aa[i * st[1]], bb[i * st[2]]);
+      for (int64_t i = 0; i < n; ++i)
+        dd[i * st[0]] = f(aa[i * st[1]], bb[i * st[2]]);
     }
   });
 }
@@ -94,12 +116,18 @@ void run_binary(const Tensor& a, const Tensor& b, const Tensor& dst, F f) {
 template <typename T>
 void binary_typed(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& dst) {
   switch (op) {
-    case BinaryOp::add: return run_binary<T>(a, b, dst, [](T x, T y) { return x + y; });
-    case BinaryOp::sub: return run_binary<T>(a, b, dst, [](T x, T y) { return x - y; });
-    case BinaryOp::mul: return run_binary<T>(a, b, dst, [](T x, T y) { return x * y; });
-    case BinaryOp::div: return run_binary<T>(a, b, dst, [](T x, T y) { return x / y; });
-    case BinaryOp::maximum: return run_binary<T>(a, b, dst, [](T x, T y) { return x > y ? x : y; });
-    case BinaryOp::minimum: return run_binary<T>(a, b, dst, [](T x, T y) { return x < y ? x : y; });
+    case BinaryOp::add:
+      return run_binary<T>(a, b, dst, [](T x, T y) { return x + y; });
+    case BinaryOp::sub:
+      return run_binary<T>(a, b, dst, [](T x, T y) { return x - y; });
+    case BinaryOp::mul:
+      return run_binary<T>(a, b, dst, [](T x, T y) { return x * y; });
+    case BinaryOp::div:
+      return run_binary<T>(a, b, dst, [](T x, T y) { return x / y; });
+    case BinaryOp::maximum:
+      return run_binary<T>(a, b, dst, [](T x, T y) { return x > y ? x : y; });
+    case BinaryOp::minimum:
+      return run_binary<T>(a, b, dst, [](T x, T y) { return x < y ? x : y; });
     case BinaryOp::relu_backward:
       return run_binary<T>(a, b, dst, [](T g, T x) { return x > 0 ? g : T(0); });
     case BinaryOp::gelu_backward:
@@ -108,9 +136,12 @@ void binary_typed(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& d
       return run_binary<T>(a, b, dst, [](T g, T y) { return g * (1 - y * y); });
     case BinaryOp::sigmoid_backward:
       return run_binary<T>(a, b, dst, [](T g, T y) { return g * y * (1 - y); });
-    case BinaryOp::greater: return run_binary<T>(a, b, dst, [](T x, T y) { return x > y ? T(1) : T(0); });
-    case BinaryOp::equal: return run_binary<T>(a, b, dst, [](T x, T y) { return x == y ? T(1) : T(0); });
-    default: LOOM_ASSERT(false);
+    case BinaryOp::greater:
+      return run_binary<T>(a, b, dst, [](T x, T y) { return x > y ? T(1) : T(0); });
+    case BinaryOp::equal:
+      return run_binary<T>(a, b, dst, [](T x, T y) { return x == y ? T(1) : T(0); });
+    default:
+      LOOM_ASSERT(false);
   }
 }
 

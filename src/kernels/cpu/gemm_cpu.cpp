@@ -12,12 +12,11 @@ void gemm_openblas(const GemmArgs& g) {
     if (g.dtype == DType::f32) {
       cblas_sgemm(CblasRowMajor, ta, tb, g.m, g.n, g.k, static_cast<float>(g.alpha),
                   static_cast<const float*>(g.a) + i * g.stride_a, g.lda,
-                  static_cast<const float*>(g.b) + i * g.stride_b, g.ldb,
-                  static_cast<float>(g.beta), static_cast<float*>(g.c) + i * g.stride_c, g.ldc);
+                  static_cast<const float*>(g.b) + i * g.stride_b, g.ldb, static_cast<float>(g.beta),
+                  static_cast<float*>(g.c) + i * g.stride_c, g.ldc);
     } else {
-      cblas_dgemm(CblasRowMajor, ta, tb, g.m, g.n, g.k, g.alpha,
-                  static_cast<const double*>(g.a) + i * g.stride_a, g.lda,
-                  static_cast<const double*>(g.b) + i * g.stride_b, g.ldb, g.beta,
+      cblas_dgemm(CblasRowMajor, ta, tb, g.m, g.n, g.k, g.alpha, static_cast<const double*>(g.a) + i * g.stride_a,
+                  g.lda, static_cast<const double*>(g.b) + i * g.stride_b, g.ldb, g.beta,
                   static_cast<double*>(g.c) + i * g.stride_c, g.ldc);
     }
   }

@@ -9,23 +9,17 @@ namespace loom::kernels::cpu {
 
 void unary_reference(UnaryOp op, const Tensor& src, const Tensor& dst, double alpha, double beta);
 void binary_reference(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& dst);
-void reduce_reference(ReduceOp op, const Tensor& src, const Tensor& dst, int64_t outer, int64_t r,
-                      int64_t inner);
+void reduce_reference(ReduceOp op, const Tensor& src, const Tensor& dst, int64_t outer, int64_t r, int64_t inner);
 
 void gemm_openblas(const GemmArgs& g);
 void gemm_reference(const GemmArgs& g);
 
-void conv2d_forward_im2col(const Window2d& g, const Tensor& x, const Tensor& w, const Tensor& b,
-                           const Tensor& y);
-void conv2d_backward_input_col2im(const Window2d& g, const Tensor& gy, const Tensor& w,
-                                  const Tensor& gx);
-void conv2d_backward_weight_im2col(const Window2d& g, const Tensor& x, const Tensor& gy,
-                                   const Tensor& gw);
+void conv2d_forward_im2col(const Window2d& g, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y);
+void conv2d_backward_input_col2im(const Window2d& g, const Tensor& gy, const Tensor& w, const Tensor& gx);
+void conv2d_backward_weight_im2col(const Window2d& g, const Tensor& x, const Tensor& gy, const Tensor& gw);
 
-void max_pool2d_forward_reference(const Window2d& g, const Tensor& x, const Tensor& y,
-                                  const Tensor& argmax);
-void max_pool2d_backward_reference(const Window2d& g, const Tensor& gy, const Tensor& argmax,
-                                   const Tensor& gx);
+void max_pool2d_forward_reference(const Window2d& g, const Tensor& x, const Tensor& y, const Tensor& argmax);
+void max_pool2d_backward_reference(const Window2d& g, const Tensor& gy, const Tensor& argmax, const Tensor& gx);
 void avg_pool2d_forward_reference(const Window2d& g, const Tensor& x, const Tensor& y);
 void avg_pool2d_backward_reference(const Window2d& g, const Tensor& gy, const Tensor& gx);
 

@@ -9,8 +9,7 @@ namespace loom::kernels::cpu {
 
 // Every kernel here works on whole (n, c) planes, one thread per plane.
 
-void max_pool2d_forward_reference(const Window2d& g, const Tensor& x, const Tensor& y,
-                                  const Tensor& argmax) {
+void max_pool2d_forward_reference(const Window2d& g, const Tensor& x, const Tensor& y, const Tensor& argmax) {
   dispatch_float(x.dtype(), [&]<typename T>() {
     const T* src = static_cast<const T*>(x.raw_data());
     T* dst = static_cast<T*>(y.raw_data());
@@ -24,10 +23,12 @@ void max_pool2d_forward_reference(const Window2d& g, const Tensor& x, const Tens
             int64_t at = -1;
             for (int64_t i = 0; i < g.kh; ++i) {
               const int64_t iy = oy * g.sh - g.ph + i;
-              if (iy < 0 || iy >= g.h) continue;
+              if (iy < 0 || iy >= g.h)
+                continue;
               for (int64_t j = 0; j < g.kw; ++j) {
                 const int64_t ix = ox * g.sw - g.pw + j;
-                if (ix < 0 || ix >= g.w) continue;
+                if (ix < 0 || ix >= g.w)
+                  continue;
                 const T v = s[iy * g.w + ix];
                 if (at < 0 || v > best) {
                   best = v;
@@ -44,8 +45,7 @@ void max_pool2d_forward_reference(const Window2d& g, const Tensor& x, const Tens
   });
 }
 
-void max_pool2d_backward_reference(const Window2d& g, const Tensor& gy, const Tensor& argmax,
-                                   const Tensor& gx) {
+void max_pool2d_backward_reference(const Window2d& g, const Tensor& gy, const Tensor& argmax, const Tensor& gx) {
   dispatch_float(gy.dtype(), [&]<typename T>() {
     const T* s = static_cast<const T*>(gy.raw_data());
     const int64_t* idx = static_cast<const int64_t*>(argmax.raw_data());
@@ -55,7 +55,8 @@ void max_pool2d_backward_reference(const Window2d& g, const Tensor& gy, const Te
         T* plane = d + nc * g.h * g.w;
         std::memset(plane, 0, sizeof(T) * g.h * g.w);
         for (int64_t o = nc * g.oh * g.ow, e = o + g.oh * g.ow; o < e; ++o) {
-          if (idx[o] >= 0) plane[idx[o]] += s[o];
+          if (idx[o] >= 0)
+            plane[idx[o]] += s[o];
         }
       }
     });
@@ -75,10 +76,12 @@ void avg_pool2d_forward_reference(const Window2d& g, const Tensor& x, const Tens
             T acc = 0;
             for (int64_t i = 0; i < g.kh; ++i) {
               const int64_t iy = oy * g.sh - g.ph + i;
-              if (iy < 0 || iy >= g.h) continue;
+              if (iy < 0 || iy >= g.h)
+                continue;
               for (int64_t j = 0; j < g.kw; ++j) {
                 const int64_t ix = ox * g.sw - g.pw + j;
-                if (ix >= 0 && ix < g.w) acc += s[iy * g.w + ix];
+                if (ix >= 0 && ix < g.w)
+                  acc += s[iy * g.w + ix];
               }
             }
             dst[nc * g.oh * g.ow + oy * g.ow + ox] = acc * inv;
@@ -102,10 +105,12 @@ void avg_pool2d_backward_reference(const Window2d& g, const Tensor& gy, const Te
             const T v = s[nc * g.oh * g.ow + oy * g.ow + ox] * inv;
             for (int64_t i = 0; i < g.kh; ++i) {
               const int64_t iy = oy * g.sh - g.ph + i;
-              if (iy < 0 || iy >= g.h) continue;
+              if (iy < 0 || iy >= g.h)
+                continue;
               for (int64_t j = 0; j < g.kw; ++j) {
                 const int64_t ix = ox * g.sw - g.pw + j;
-                if (ix >= 0 && ix < g.w) plane[iy * g.w + ix] += v;
+                if (ix >= 0 && ix < g.w)
+                  plane[iy * g.w + ix] += v;
               }
             }
           }
