@@ -8,3 +8,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
 add_library(loom::openblas INTERFACE IMPORTED)
 target_link_libraries(loom::openblas INTERFACE PkgConfig::OPENBLAS)
+
+# zstd compresses dataset shards.
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+add_library(loom::zstd INTERFACE IMPORTED)
+target_link_libraries(loom::zstd INTERFACE PkgConfig::ZSTD)

@@ -7,10 +7,10 @@ build_dir=${1:-build}
 
 packages=(
   build-essential cmake pkg-config git clang-format
-  libopenblas-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
+  libopenblas-dev zlib1g-dev libzstd-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dataset-fashion-mnist
-  python3 python3-pip python3-numpy python3-torch
+  python3 python3-pip python3-numpy python3-torch python3-sklearn
 )
 missing=()
 for p in "${packages[@]}"; do

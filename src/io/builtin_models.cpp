@@ -19,7 +19,7 @@ constexpr const char* kMlp = R"({
     {"type": "relu"},
     {"type": "linear", "in": 128, "out": 10}
   ],
-  "training": {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "batch": 64}
+  "training": {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "batch": 64, "epochs": 3}
 }
 )";
 
@@ -38,7 +38,7 @@ constexpr const char* kCnn = R"({
     {"type": "relu"},
     {"type": "linear", "in": 128, "out": 10}
   ],
-  "training": {"optimizer": "adam", "lr": 0.001, "batch": 64}
+  "training": {"optimizer": "adam", "lr": 0.001, "batch": 64, "epochs": 2}
 }
 )";
 
