@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds tests/consumer against loom twice: through find_package(loom) after
+# installing the build, and through add_subdirectory of the source tree.
+# The second builds all of loom again, so it runs only with LOOM_CHECK_SUBDIR=1.
+# usage: [LOOM_CHECK_SUBDIR=1] scripts/check_consumer.sh BUILD_DIR
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "$1" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cmake --install "$build" --prefix "$work/prefix" >/dev/null
+cmake -S "$root/tests/consumer" -B "$work/installed" -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$work/installed" -j2 >/dev/null
+"$work/installed/consumer"
+echo "check_consumer: find_package(loom) links and runs"
+if [ "${LOOM_CHECK_SUBDIR:-0}" = 1 ]; then
+  cmake -S "$root/tests/consumer" -B "$work/subdir" -DLOOM_SOURCE="$root" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$work/subdir" -j2 --target consumer >/dev/null
+  "$work/subdir/consumer"
+  echo "check_consumer: add_subdirectory links and runs"
+fi
