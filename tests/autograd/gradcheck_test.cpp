@@ -132,3 +132,24 @@ TEST(Gradcheck, DetectsAWrongGradient) {
 
 }  // namespace
 }  // namespace loom
+
+namespace loom {
+namespace {
+
+// Geometries that take the kernels' other branches: strided im2col/col2im
+// columns, and the 2x2 max-pool fast path.
+TEST(Gradcheck, ConvAndPoolFastPaths) {
+  Generator gen(5);
+  auto input = [&](const Shape& s) { return gen.uniform_tensor(s, -1, 1, DType::f64).set_requires_grad(true); };
+  auto strided = [](const Inputs& x) {
+    return conv2d(x[0], x[1], x[2], {.stride_h = 2, .stride_w = 3, .pad_h = 2, .pad_w = 1});
+  };
+  auto r = autograd::gradcheck(strided, {input({2, 2, 7, 8}), input({3, 2, 3, 3}), input({3})});
+  EXPECT_TRUE(r.ok) << r.detail;
+  auto pool = [](const Inputs& x) { return max_pool2d(x[0], {.kernel_h = 2, .kernel_w = 2}); };
+  r = autograd::gradcheck(pool, {input({2, 3, 6, 4})});
+  EXPECT_TRUE(r.ok) << r.detail;
+}
+
+}  // namespace
+}  // namespace loom

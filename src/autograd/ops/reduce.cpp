@@ -44,7 +44,6 @@ Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& axes, co
   check_float(x, name);
   const Shape keep_shape = reduced_shape(x.shape(), axes, true);
   const DType out_dtype = op == ReduceOp::argmax ? DType::i64 : x.dtype();
-  Tensor out = Tensor::empty(keep_shape, out_dtype, x.device());
   const bool block = !axes.empty() && axes.back() - axes.front() + 1 == static_cast<int64_t>(axes.size());
   int64_t outer = 1, r = 1, inner = 1;
   Tensor src;
@@ -58,6 +57,19 @@ Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& axes, co
       else
         inner *= x.size(i);
     }
+  } else if (op != ReduceOp::argmax && !axes.empty()) {
+    // Reduce each run of adjacent axes in turn, innermost first: no transposed copy
+    // of the input (the conv bias gradient sums [n, c, h, w] over n, h and w).
+    Tensor partial = x;
+    size_t end = axes.size();
+    while (end > 0) {
+      size_t begin = end - 1;
+      while (begin > 0 && axes[begin - 1] + 1 == axes[begin])
+        --begin;
+      partial = reduce(op, partial, std::vector<int64_t>(axes.begin() + begin, axes.begin() + end), name);
+      end = begin;
+    }
+    return partial;
   } else {  // move the reduced axes last
     std::vector<int64_t> order;
     for (int64_t i = 0; i < x.dim(); ++i)
@@ -74,6 +86,7 @@ Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& axes, co
     for (size_t i = 0; i < order.size(); ++i)
       (i < order.size() - axes.size() ? outer : r) *= shape[i];
   }
+  Tensor out = Tensor::empty(keep_shape, out_dtype, x.device());
   kernels::reduce_kernels()(op, src, out, outer, r, inner);
   return out;
 }

@@ -3,6 +3,7 @@
 // cols is [C*kh*kw, N*oh*ow]: one GEMM per direction keeps OpenBLAS's threads
 // busy, where a GEMM per image would be too small to split (64x196x288 for the
 // reference CNN's second layer).
+#include <algorithm>
 #include <cstring>
 
 #include "cpu/cpu_common.h"
@@ -12,12 +13,25 @@
 namespace loom::kernels::cpu {
 namespace {
 
+// Output columns [lo, hi) whose input column ox * stride - pad + j falls inside
+// [0, w): computed once per kernel column, so the inner loops have no bounds checks.
+struct ValidRange {
+  int64_t lo, hi;
+};
+ValidRange valid_columns(int64_t w, int64_t ow, int64_t stride, int64_t pad, int64_t j) {
+  auto ceil_div = [](int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); };
+  int64_t lo = std::max<int64_t>(0, ceil_div(pad - j, stride));
+  int64_t hi = std::min<int64_t>(ow, ceil_div(w + pad - j, stride));
+  return {lo, std::max(lo, hi)};
+}
+
 template <typename T>
 void im2col(const Window2d& g, const T* x, T* cols) {
   const int64_t plane = g.oh * g.ow, row = g.n * plane;
   runtime::parallel_for(0, g.c * g.kh * g.kw, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) {
       const int64_t c = r / (g.kh * g.kw), i = (r / g.kw) % g.kh, j = r % g.kw;
+      const ValidRange v = valid_columns(g.w, g.ow, g.sw, g.pw, j);
       T* dst = cols + r * row;
       for (int64_t n = 0; n < g.n; ++n) {
         const T* src = x + (n * g.c + c) * g.h * g.w;
@@ -28,10 +42,17 @@ void im2col(const Window2d& g, const T* x, T* cols) {
             std::memset(d, 0, sizeof(T) * g.ow);
             continue;
           }
-          for (int64_t ox = 0; ox < g.ow; ++ox) {
-            const int64_t ix = ox * g.sw - g.pw + j;
-            d[ox] = (ix >= 0 && ix < g.w) ? src[iy * g.w + ix] : T(0);
+          const T* s = src + iy * g.w - g.pw + j;  // s[ox * sw] is input column ox*sw - pw + j
+          for (int64_t ox = 0; ox < v.lo; ++ox)
+            d[ox] = T(0);
+          if (g.sw == 1) {
+            std::memcpy(d + v.lo, s + v.lo, sizeof(T) * (v.hi - v.lo));
+          } else {
+            for (int64_t ox = v.lo; ox < v.hi; ++ox)
+              d[ox] = s[ox * g.sw];
           }
+          for (int64_t ox = v.hi; ox < g.ow; ++ox)
+            d[ox] = T(0);
         }
       }
     }
@@ -49,15 +70,20 @@ void col2im(const Window2d& g, const T* cols, T* gx) {
       std::memset(dst, 0, sizeof(T) * g.h * g.w);
       for (int64_t i = 0; i < g.kh; ++i)
         for (int64_t j = 0; j < g.kw; ++j) {
+          const ValidRange v = valid_columns(g.w, g.ow, g.sw, g.pw, j);
           const T* src = cols + ((c * g.kh + i) * g.kw + j) * row + n * plane;
           for (int64_t oy = 0; oy < g.oh; ++oy) {
             const int64_t iy = oy * g.sh - g.ph + i;
             if (iy < 0 || iy >= g.h)
               continue;
-            for (int64_t ox = 0; ox < g.ow; ++ox) {
-              const int64_t ix = ox * g.sw - g.pw + j;
-              if (ix >= 0 && ix < g.w)
-                dst[iy * g.w + ix] += src[oy * g.ow + ox];
+            T* d = dst + iy * g.w - g.pw + j;
+            const T* s = src + oy * g.ow;
+            if (g.sw == 1) {
+              for (int64_t ox = v.lo; ox < v.hi; ++ox)
+                d[ox] += s[ox];
+            } else {
+              for (int64_t ox = v.lo; ox < v.hi; ++ox)
+                d[ox * g.sw] += s[ox];
             }
           }
         }

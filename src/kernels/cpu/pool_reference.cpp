@@ -14,9 +14,32 @@ void max_pool2d_forward_reference(const Window2d& g, const Tensor& x, const Tens
     const T* src = static_cast<const T*>(x.raw_data());
     T* dst = static_cast<T*>(y.raw_data());
     int64_t* idx = static_cast<int64_t*>(argmax.raw_data());
+    const bool two_by_two = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0;
     runtime::parallel_for(0, g.n * g.c, 1, [&](int64_t lo, int64_t hi) {
       for (int64_t nc = lo; nc < hi; ++nc) {
         const T* s = src + nc * g.h * g.w;
+        if (two_by_two) {
+          // The reference CNN's pooling. Selects instead of branches: which input
+          // wins is data-dependent, and mispredicted branches cost more than the compares.
+          for (int64_t oy = 0; oy < g.oh; ++oy) {
+            const T* r0 = s + 2 * oy * g.w;
+            const T* r1 = r0 + g.w;
+            T* out = dst + nc * g.oh * g.ow + oy * g.ow;
+            int64_t* out_idx = idx + nc * g.oh * g.ow + oy * g.ow;
+            for (int64_t ox = 0; ox < g.ow; ++ox) {
+              // Offsets from compare results as integers: GCC keeps float selects as
+              // branches. Ties go to the earlier element, as PyTorch.
+              const T v0 = r0[2 * ox], v1 = r0[2 * ox + 1], v2 = r1[2 * ox], v3 = r1[2 * ox + 1];
+              const int64_t top_right = v1 > v0, bottom_right = v3 > v2;
+              const T top = v1 > v0 ? v1 : v0, bottom = v3 > v2 ? v3 : v2;
+              const int64_t use_bottom = bottom > top;
+              const int64_t off = top_right + use_bottom * (g.w + bottom_right - top_right);
+              out[ox] = bottom > top ? bottom : top;
+              out_idx[ox] = 2 * oy * g.w + 2 * ox + off;
+            }
+          }
+          continue;
+        }
         for (int64_t oy = 0; oy < g.oh; ++oy)
           for (int64_t ox = 0; ox < g.ow; ++ox) {
             T best = -std::numeric_limits<T>::infinity();
