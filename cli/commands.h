@@ -22,11 +22,19 @@ struct TrainOptions {
   int64_t train_samples = 0;  // 0 = all; a prefix of the training set, for quick runs
   int64_t test_samples = 0;
   bool quiet = false;
+  int workers = 0;       // loader worker threads (0 = load on the training thread)
+  bool augment = false;  // random crop (padding 2) and horizontal flip, images only
+  // Tabular data (--data FILE.csv).
+  std::string target, pipeline, task = "auto";
+  double validation = 0.2;
+  int64_t skip_rows = 0;
+  bool no_header = false;
 };
 
 struct EvalOptions {
   std::string model;  // optional when the weights file carries the description
   std::string weights_path;
+  std::string output_path;  // infer: where predictions go (CSV)
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   int64_t batch = 1000;
   int64_t test_samples = 0;
@@ -36,6 +44,7 @@ struct EvalOptions {
 
 int run_train(const TrainOptions& options);
 int run_eval(const EvalOptions& options);
+int run_infer(const EvalOptions& options);
 int run_info();
 
 // Applies --threads (or the documented defaults; NOTE [Thread budget]).

@@ -1,37 +1,95 @@
-// loom eval: test-set accuracy of saved weights.
+// loom eval and loom infer: saved weights on new data. The weights file carries
+// the model description and, for tabular models, the fitted pipeline.
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "loom/data.h"
 #include "loom/io.h"
+#include "tabular.h"
 #include "training.h"
 
 namespace loom::cli {
+namespace {
 
-int run_eval(const EvalOptions& o) {
-  apply_threads(o.threads);
+struct Loaded {
+  std::shared_ptr<nn::Sequential> model;
   std::map<std::string, std::string> metadata;
-  nn::NamedTensors weights = io::load_safetensors(o.weights_path, &metadata);
+};
+
+Loaded load_model(const EvalOptions& o) {
+  Loaded l;
+  nn::NamedTensors weights = io::load_safetensors(o.weights_path, &l.metadata);
   std::string description;
   if (!o.model.empty()) {
     description = model_description_text(o.model);
   } else {
-    auto it = metadata.find("loom.model_description");
-    LOOM_CHECK(it != metadata.end(), o.weights_path,
+    auto it = l.metadata.find("loom.model_description");
+    LOOM_CHECK(it != l.metadata.end(), o.weights_path,
                " does not say which model it holds; pass --model (mlp, cnn or a description file)");
     description = it->second;
   }
-  auto model = io::model_from_json_text(description, o.model.empty() ? o.weights_path : o.model);
-  model->load_state_dict(weights);
-  auto test_set = take_prefix(data::load_fashion_mnist(o.data_dir, false), o.test_samples);
-  Evaluation ev = evaluate(*model, *test_set, o.batch);
-  std::printf("test accuracy %.2f%% (%lld samples), test loss %.4f\n", 100 * ev.accuracy,
-              static_cast<long long>(ev.samples), ev.loss);
-  if (!o.metrics_path.empty()) {
-    nlohmann::json j{{"test_accuracy", ev.accuracy}, {"test_loss", ev.loss}, {"samples", ev.samples}};
-    const std::string text = j.dump(2) + "\n";
-    io::write_file_atomically(o.metrics_path, [&](std::FILE* f) { std::fwrite(text.data(), 1, text.size(), f); });
+  l.model = io::model_from_json_text(description, o.model.empty() ? o.weights_path : o.model);
+  l.model->load_state_dict(weights);
+  return l;
+}
+
+}  // namespace
+
+int run_eval(const EvalOptions& o) {
+  apply_threads(o.threads);
+  Loaded l = load_model(o);
+  const bool tabular = is_csv_path(o.data_dir);
+  std::shared_ptr<data::TensorDataset> set;
+  Objective objective = Objective::classify;
+  if (tabular) {
+    TabularMeta meta = tabular_meta_from(l.metadata, o.weights_path);
+    set = prepare_tabular(o.data_dir, meta, true);
+    objective = meta.task == Task::classify ? Objective::classify : Objective::regress;
+  } else {
+    set = data::load_fashion_mnist(o.data_dir, false);
+  }
+  set = take_prefix(set, o.test_samples);
+  Evaluation ev = evaluate(*l.model, *set, o.batch, objective);
+  nlohmann::json j{{"test_loss", ev.loss}, {"samples", ev.samples}};
+  if (objective == Objective::classify) {
+    std::printf("test accuracy %.2f%% (%lld samples), test loss %.4f\n", 100 * ev.accuracy,
+                static_cast<long long>(ev.samples), ev.loss);
+    j["test_accuracy"] = ev.accuracy;
+  } else {
+    std::printf("test RMSE %.4f, R^2 %.4f (%lld samples)\n", ev.rmse, ev.r2, static_cast<long long>(ev.samples));
+    j["test_rmse"] = ev.rmse;
+    j["test_r2"] = ev.r2;
+  }
+  if (!o.metrics_path.empty())
+    io::write_text_file_atomically(o.metrics_path, j.dump(2) + "\n");
+  return 0;
+}
+
+int run_infer(const EvalOptions& o) {
+  apply_threads(o.threads);
+  Loaded l = load_model(o);
+  LOOM_CHECK(is_csv_path(o.data_dir), "loom infer reads a CSV file (--data FILE.csv), got '", o.data_dir, "'");
+  TabularMeta meta = tabular_meta_from(l.metadata, o.weights_path);
+  auto set = prepare_tabular(o.data_dir, meta, false);
+  Tensor out = predict(*l.model, *set, o.batch);
+  std::string csv = meta.target + "\n";
+  if (meta.task == Task::classify) {
+    for (int64_t c : argmax(out, 1).to_vector<int64_t>())
+      csv += meta.classes.at(static_cast<size_t>(c)) + "\n";
+  } else {
+    char buf[64];
+    for (float v : out.to_vector<float>()) {
+      std::snprintf(buf, sizeof(buf), "%.9g\n", v);
+      csv += buf;
+    }
+  }
+  if (o.output_path.empty() || o.output_path == "-") {
+    std::fwrite(csv.data(), 1, csv.size(), stdout);
+  } else {
+    io::write_text_file_atomically(o.output_path, csv);
+    std::printf("wrote %lld predictions to %s\n", static_cast<long long>(set->size()), o.output_path.c_str());
   }
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "data_command.h"
 #include "loom/core/error.h"
 
 namespace {
@@ -22,10 +23,11 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "loom " LOOM_VERSION_STRING);
 
   TrainOptions train;
-  auto* t = app.add_subcommand("train", "Train a model on Fashion-MNIST/MNIST (IDX files)");
+  auto* t = app.add_subcommand("train", "Train a model on images (Fashion-MNIST/MNIST IDX files) or a CSV table");
   t->add_option("--model", train.model, "Built-in model (mlp, cnn) or a JSON model description file")
       ->capture_default_str();
-  t->add_option("--data", train.data_dir, "Directory with the IDX files (.gz or plain)")->capture_default_str();
+  t->add_option("--data", train.data_dir, "Directory with IDX files (.gz or plain), or a CSV file")
+      ->capture_default_str();
   t->add_option("--epochs", train.epochs, "Epochs (default: the model's, else 3)")->check(CLI::Range(1, 100000));
   t->add_option("--batch", train.batch, "Batch size (default: the model's, else 64)")->check(CLI::Range(1, 1 << 20));
   t->add_option("--optimizer", train.optimizer, "sgd, adam, adamw or rmsprop (default: the model's)")
@@ -50,17 +52,44 @@ int main(int argc, char** argv) {
   t->add_option("--test-samples", train.test_samples, "Use only the first N test samples (0 = all)")
       ->check(CLI::NonNegativeNumber);
   t->add_flag("--quiet", train.quiet, "Print only the final summary");
+  t->add_option("--workers", train.workers, "Loader worker threads that prepare batches ahead (0 = none)")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  t->add_flag("--augment", train.augment, "Images: random crop (padding 2) and horizontal flip while training");
+  t->add_option("--target", train.target, "CSV data: the column to predict");
+  t->add_option("--pipeline", train.pipeline,
+                "CSV data: preprocessing pipeline spec (JSON text or file), fitted on the training rows");
+  t->add_option("--task", train.task, "CSV data: classify, regress or auto (from the target column)")
+      ->check(CLI::IsMember({"auto", "classify", "regress"}))
+      ->capture_default_str();
+  t->add_option("--skip-rows", train.skip_rows, "CSV data: lines to skip before the header")
+      ->check(CLI::NonNegativeNumber);
+  t->add_flag("--no-header", train.no_header, "CSV data: the file has no header line (columns are c0, c1, ...)");
+  t->add_option("--validation", train.validation, "CSV data: fraction of rows held out for validation")
+      ->check(CLI::Range(0.0, 0.9))
+      ->capture_default_str();
 
   EvalOptions eval;
   auto* e = app.add_subcommand("eval", "Evaluate trained weights on the test set");
   e->add_option("--model", eval.model, "Built-in model or description file (default: read from the weights file)");
   e->add_option("--weights", eval.weights_path, "Weights (safetensors) written by train --save")->required();
-  e->add_option("--data", eval.data_dir, "Directory with the IDX files")->capture_default_str();
+  e->add_option("--data", eval.data_dir, "Directory with the IDX files, or a CSV file")->capture_default_str();
   e->add_option("--batch", eval.batch, "Batch size")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   e->add_option("--test-samples", eval.test_samples, "Use only the first N test samples (0 = all)")
       ->check(CLI::NonNegativeNumber);
   e->add_option("--metrics", eval.metrics_path, "Write a JSON summary here");
   add_thread_flag(e, eval.threads);
+
+  EvalOptions infer;
+  auto* inf = app.add_subcommand("infer", "Predict the target of every row of a CSV file with a tabular model");
+  inf->add_option("--weights", infer.weights_path, "Weights written by train --save on CSV data")->required();
+  inf->add_option("--data", infer.data_dir, "CSV file (the target column may be absent)")->required();
+  inf->add_option("--out", infer.output_path, "Where to write the predictions (CSV; default stdout)");
+  inf->add_option("--batch", infer.batch, "Batch size")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  add_thread_flag(inf, infer.threads);
+
+  DataOptions data_opts;
+  auto* d = add_data_command(app, data_opts);
 
   app.add_subcommand("info", "Print version, build options, CPU and thread budget");
 
@@ -74,6 +103,10 @@ int main(int argc, char** argv) {
       return run_train(train);
     if (app.got_subcommand(e))
       return run_eval(eval);
+    if (app.got_subcommand(inf))
+      return run_infer(infer);
+    if (app.got_subcommand(d))
+      return run_data(data_opts);
     return run_info();
   } catch (const loom::Error& err) {
     std::fprintf(stderr, "loom: error: %s\n", err.message().c_str());

@@ -1,15 +1,15 @@
-// loom train: the training loop behind the command line.
-#include <chrono>
+// loom train: images (IDX) or tables (CSV) through one training loop.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "loom/autograd.h"
 #include "loom/data.h"
+#include "loom/data/transforms.h"
 #include "loom/io.h"
 #include "loom/optim.h"
 #include "loom/runtime/parallel.h"
-#include "progress.h"
+#include "tabular.h"
 #include "training.h"
 
 namespace loom::cli {
@@ -23,11 +23,11 @@ struct Plan {
   optim::OptimizerOptions opt;
 };
 
-Plan make_plan(const TrainOptions& o) {
+Plan make_plan(const TrainOptions& o, std::string description, const std::string& source) {
   Plan p;
-  p.description = model_description_text(o.model);
+  p.description = std::move(description);
   const io::TrainingDefaults d =
-      io::parse_model_description(p.description, o.model).training.value_or(io::TrainingDefaults{});
+      io::parse_model_description(p.description, source).training.value_or(io::TrainingDefaults{});
   p.optimizer = o.optimizer.value_or(d.optimizer);
   p.opt.lr = o.lr.value_or(d.lr);
   p.opt.momentum = o.momentum.value_or(d.momentum);
@@ -37,25 +37,57 @@ Plan make_plan(const TrainOptions& o) {
   return p;
 }
 
-// Same seed, epoch and thread count give the same dropout masks and order,
-// also after --resume.
-uint64_t epoch_seed(uint64_t seed, int64_t epoch) { return seed * 1000003ull + static_cast<uint64_t>(epoch); }
+// Training and held-out data with what the model and the saved weights need.
+struct Prepared {
+  std::shared_ptr<data::TensorDataset> train, held_out;
+  std::string held_out_name = "test";
+  Objective objective = Objective::classify;
+  std::string description;                      // the model
+  std::map<std::string, std::string> metadata;  // saved with the weights
+};
 
-void write_metrics(const std::string& path, const nlohmann::json& j) {
-  const std::string text = j.dump(2) + "\n";
-  io::write_file_atomically(path, [&](std::FILE* f) {
-    if (std::fwrite(text.data(), 1, text.size(), f) != text.size())
-      LOOM_THROW(IOError, "short write");
-  });
+Prepared prepare_images(const TrainOptions& o) {
+  Prepared p;
+  p.train = take_prefix(data::load_fashion_mnist(o.data_dir, true), o.train_samples);
+  p.held_out = take_prefix(data::load_fashion_mnist(o.data_dir, false), o.test_samples);
+  p.description = model_description_text(o.model);
+  return p;
+}
+
+Prepared prepare_table(const TrainOptions& o) {
+  LOOM_CHECK(!o.augment, "--augment applies to images, not to tabular data (", o.data_dir, ")");
+  TabularData t =
+      load_tabular(o.data_dir, {o.skip_rows, !o.no_header}, o.target, o.pipeline, o.task, o.validation, o.seed);
+  Prepared p;
+  p.train = take_prefix(t.train, o.train_samples);
+  p.held_out = t.validation;
+  p.held_out_name = "validation";
+  p.objective = t.meta.task == Task::classify ? Objective::classify : Objective::regress;
+  const int64_t outputs = t.meta.task == Task::classify ? static_cast<int64_t>(t.meta.classes.size()) : 1;
+  p.description = o.model == "mlp" ? tabular_mlp_description(t.features, outputs) : model_description_text(o.model);
+  p.metadata = tabular_metadata(t.meta);
+  if (!o.quiet) {
+    std::printf("%s: %lld training and %lld validation rows, %lld features after preprocessing, %s\n",
+                o.data_dir.c_str(), static_cast<long long>(p.train->size()),
+                static_cast<long long>(p.held_out ? p.held_out->size() : 0), static_cast<long long>(t.features),
+                t.meta.task == Task::classify
+                    ? ("classification into " + std::to_string(t.meta.classes.size()) + " classes").c_str()
+                    : "regression");
+  }
+  return p;
+}
+
+void write_json(const std::string& path, const nlohmann::json& j) {
+  io::write_text_file_atomically(path, j.dump(2) + "\n");
 }
 
 }  // namespace
 
 int run_train(const TrainOptions& o) {
   apply_threads(o.threads);
-  Plan plan = make_plan(o);
-  auto train_set = take_prefix(data::load_fashion_mnist(o.data_dir, true), o.train_samples);
-  auto test_set = take_prefix(data::load_fashion_mnist(o.data_dir, false), o.test_samples);
+  const bool tabular = is_csv_path(o.data_dir);
+  Prepared data = tabular ? prepare_table(o) : prepare_images(o);
+  Plan plan = make_plan(o, data.description, o.model);
 
   manual_seed(o.seed);
   auto model = io::model_from_json_text(plan.description, o.model);
@@ -65,101 +97,94 @@ int run_train(const TrainOptions& o) {
   data::DataLoaderOptions lo;
   lo.batch_size = plan.batch;
   lo.shuffle = true;
-  lo.drop_last = false;
   lo.seed = o.seed;
-  data::DataLoader loader(train_set, lo);
-  const int64_t steps_per_epoch = loader.num_batches();
-  auto schedule = optim::make_schedule(o.schedule, plan.opt.lr, plan.epochs * steps_per_epoch, o.warmup_steps);
+  lo.num_workers = o.workers;
+  if (o.augment) {
+    lo.transforms = {std::make_shared<data::RandomCrop>(28, 2), std::make_shared<data::RandomHorizontalFlip>()};
+  }
+  data::DataLoader loader(data.train, lo);
+  auto schedule = optim::make_schedule(o.schedule, plan.opt.lr, plan.epochs * loader.num_batches(), o.warmup_steps);
 
-  int64_t start_epoch = 0;
+  LoopOptions loop;
+  loop.epochs = plan.epochs;
+  loop.seed = o.seed;
+  loop.quiet = o.quiet;
+  loop.objective = data.objective;
   if (!o.resume_path.empty()) {
-    io::CheckpointMeta meta = io::load_checkpoint(o.resume_path, *model, optimizer.get());
-    start_epoch = meta.epoch;
-    LOOM_CHECK(start_epoch <= plan.epochs, "--resume: the checkpoint is at epoch ", start_epoch, " but --epochs is ",
-               plan.epochs);
+    loop.start_epoch = io::load_checkpoint(o.resume_path, *model, optimizer.get()).epoch;
+    LOOM_CHECK(loop.start_epoch <= plan.epochs, "--resume: the checkpoint is at epoch ", loop.start_epoch,
+               " but --epochs is ", plan.epochs);
     if (!o.quiet)
-      std::printf("resumed from %s at epoch %lld\n", o.resume_path.c_str(), static_cast<long long>(start_epoch));
+      std::printf("resumed from %s at epoch %lld\n", o.resume_path.c_str(), static_cast<long long>(loop.start_epoch));
   }
-  if (!o.quiet) {
-    std::printf("training %s: %lld parameters, %s lr %g, batch %lld, %lld epochs, %d threads, seed %llu\n",
-                o.model.c_str(), static_cast<long long>(model->num_parameters()), plan.optimizer.c_str(), plan.opt.lr,
-                static_cast<long long>(plan.batch), static_cast<long long>(plan.epochs), runtime::num_threads(),
-                static_cast<unsigned long long>(o.seed));
-  }
-
-  std::vector<double> epoch_seconds, epoch_losses, epoch_accuracy;
-  int64_t trained_samples = 0;
-  double train_seconds = 0, final_loss = 0;
-  for (int64_t epoch = start_epoch; epoch < plan.epochs; ++epoch) {
-    manual_seed(epoch_seed(o.seed, epoch));
-    loader.set_epoch(epoch);
-    model->train();
-    Progress progress(epoch + 1, plan.epochs, steps_per_epoch, o.quiet);
-    const auto t0 = std::chrono::steady_clock::now();
-    double loss_sum = 0;
-    int64_t correct = 0, samples = 0, b = 0;
-    while (auto batch = loader.next()) {
-      optimizer->set_lr(schedule->lr_at(epoch * steps_per_epoch + b));
-      Tensor logits = (*model)(batch->input);
-      Tensor loss = cross_entropy(logits, batch->target);
-      optimizer->zero_grad();
-      loss.backward();
-      optimizer->step();
-      const int64_t n = batch->target.numel();
-      loss_sum += loss.item_double() * static_cast<double>(n);
-      auto pred = argmax(logits.detach(), 1).to_vector<int64_t>();
-      auto truth = batch->target.to_vector<int64_t>();
-      for (size_t i = 0; i < pred.size(); ++i)
-        correct += pred[i] == truth[i];
-      samples += n;
-      progress.update(++b, samples, loss_sum, correct);
-    }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    progress.finish(samples, loss_sum, correct, seconds);
-    epoch_seconds.push_back(seconds);
-    epoch_losses.push_back(samples ? loss_sum / samples : 0.0);
-    epoch_accuracy.push_back(samples ? static_cast<double>(correct) / samples : 0.0);
-    final_loss = epoch_losses.back();
-    trained_samples += samples;
-    train_seconds += seconds;
-    if (!o.checkpoint_path.empty()) {
+  if (!o.checkpoint_path.empty()) {
+    loop.after_epoch = [&](int64_t epochs_done) {
       io::CheckpointMeta meta;
-      meta.epoch = epoch + 1;
-      meta.global_step = (epoch + 1) * steps_per_epoch;
+      meta.epoch = epochs_done;
+      meta.global_step = epochs_done * loader.num_batches();
       meta.seed = o.seed;
       meta.extra["model_description"] = plan.description;
-      meta.extra["optimizer"] = plan.optimizer;
       io::save_checkpoint(o.checkpoint_path, *model, optimizer.get(), meta);
-    }
+    };
+  }
+  if (!o.quiet) {
+    std::printf(
+        "training %s: %lld parameters, %s lr %g, batch %lld, %lld epochs, %d threads, %d loader workers, seed %llu\n",
+        o.model.c_str(), static_cast<long long>(model->num_parameters()), plan.optimizer.c_str(), plan.opt.lr,
+        static_cast<long long>(plan.batch), static_cast<long long>(plan.epochs), runtime::num_threads(), o.workers,
+        static_cast<unsigned long long>(o.seed));
   }
 
-  Evaluation test = evaluate(*model, *test_set, 1000);
-  const double samples_per_s = train_seconds > 0 ? trained_samples / train_seconds : 0.0;
-  std::printf("done: test accuracy %.2f%% (%lld samples), test loss %.4f, final train loss %.4f, %.0f samples/s\n",
-              100 * test.accuracy, static_cast<long long>(test.samples), test.loss, final_loss, samples_per_s);
+  EpochLog log = train_epochs(*model, *optimizer, loader, *schedule, loop);
+  const double final_loss = log.losses.empty() ? 0.0 : log.losses.back();
+  nlohmann::json j;
+  if (data.held_out && data.held_out->size() > 0) {
+    Evaluation ev = evaluate(*model, *data.held_out, 1000, data.objective);
+    if (data.objective == Objective::classify) {
+      std::printf("done: %s accuracy %.2f%% (%lld samples), %s loss %.4f, final train loss %.4f, %.0f samples/s\n",
+                  data.held_out_name.c_str(), 100 * ev.accuracy, static_cast<long long>(ev.samples),
+                  data.held_out_name.c_str(), ev.loss, final_loss, log.samples_per_s());
+      j[data.held_out_name + "_accuracy"] = ev.accuracy;
+    } else {
+      std::printf("done: %s RMSE %.4f, R^2 %.4f (%lld samples), final train loss %.4f, %.0f samples/s\n",
+                  data.held_out_name.c_str(), ev.rmse, ev.r2, static_cast<long long>(ev.samples), final_loss,
+                  log.samples_per_s());
+      j[data.held_out_name + "_rmse"] = ev.rmse;
+      j[data.held_out_name + "_r2"] = ev.r2;
+    }
+    j[data.held_out_name + "_loss"] = ev.loss;
+  } else {
+    std::printf("done: final train loss %.4f, %.0f samples/s (no held-out data)\n", final_loss, log.samples_per_s());
+  }
+  if (!o.quiet && log.train_seconds > 0) {
+    std::printf("time waiting for data: %.2f s of %.2f s training (%.1f%%)\n", log.wait_seconds, log.train_seconds,
+                100 * log.wait_seconds / log.train_seconds);
+  }
 
   if (!o.save_path.empty()) {
-    io::save_safetensors(o.save_path, model->state_dict(),
-                         {{"loom.model_description", plan.description}, {"loom.format", "weights"}});
+    auto metadata = data.metadata;
+    metadata["loom.model_description"] = plan.description;
+    metadata["loom.format"] = "weights";
+    io::save_safetensors(o.save_path, model->state_dict(), metadata);
   }
   if (!o.metrics_path.empty()) {
-    nlohmann::json j;
-    j["test_accuracy"] = test.accuracy;
-    j["test_loss"] = test.loss;
     j["final_loss"] = final_loss;
-    j["train_samples_per_s"] = samples_per_s;
-    j["epoch_seconds"] = epoch_seconds;
-    j["epoch_losses"] = epoch_losses;
-    j["epoch_train_accuracy"] = epoch_accuracy;
+    j["train_samples_per_s"] = log.samples_per_s();
+    j["epoch_seconds"] = log.seconds;
+    j["epoch_losses"] = log.losses;
+    j["data_wait_seconds"] = log.wait_seconds;
+    if (data.objective == Objective::classify)
+      j["epoch_train_accuracy"] = log.accuracy;
     j["model"] = o.model;
     j["optimizer"] = plan.optimizer;
     j["lr"] = plan.opt.lr;
     j["batch"] = plan.batch;
     j["epochs"] = plan.epochs;
     j["threads"] = runtime::num_threads();
+    j["loader_workers"] = o.workers;
     j["seed"] = o.seed;
-    j["train_samples"] = train_set->size();
-    write_metrics(o.metrics_path, j);
+    j["train_samples"] = data.train->size();
+    write_json(o.metrics_path, j);
   }
   return 0;
 }

@@ -1,22 +1,51 @@
 #pragma once
-// Pieces of the training loop shared by `loom train` and `loom eval`.
+// The training loop and evaluation shared by `loom train`, `loom eval` and the
+// image and tabular paths.
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "loom/data/data_loader.h"
 #include "loom/data/dataset.h"
-#include "loom/io/model_description.h"
 #include "loom/nn/module.h"
+#include "loom/optim/optimizer.h"
+#include "loom/optim/schedule.h"
 
 namespace loom::cli {
 
+enum class Objective { classify, regress };  // cross-entropy with accuracy, or MSE
+
 struct Evaluation {
-  double accuracy = 0;  // a fraction
-  double loss = 0;      // mean cross-entropy
+  double accuracy = 0;      // a fraction (classification)
+  double loss = 0;          // mean cross-entropy, or mean squared error
+  double rmse = 0, r2 = 0;  // regression
   int64_t samples = 0;
 };
 
-// Model and test-set accuracy without recording gradients, in eval mode.
-Evaluation evaluate(nn::Module& model, const data::TensorDataset& dataset, int64_t batch);
+// Model quality on `dataset`, without recording gradients, in eval mode.
+Evaluation evaluate(nn::Module& model, const data::Dataset& dataset, int64_t batch, Objective objective);
+// The model's outputs for every sample, in order.
+Tensor predict(nn::Module& model, const data::Dataset& dataset, int64_t batch);
+
+struct EpochLog {
+  std::vector<double> seconds, losses, accuracy;
+  int64_t samples = 0;
+  double train_seconds = 0, wait_seconds = 0;
+  double samples_per_s() const { return train_seconds > 0 ? samples / train_seconds : 0.0; }
+};
+
+struct LoopOptions {
+  int64_t start_epoch = 0, epochs = 1;
+  uint64_t seed = 1;
+  bool quiet = false;
+  Objective objective = Objective::classify;
+  // Called after each epoch with the number of epochs completed (checkpoints).
+  std::function<void(int64_t)> after_epoch;
+};
+
+EpochLog train_epochs(nn::Module& model, optim::Optimizer& optimizer, data::DataLoader& loader,
+                      const optim::LRSchedule& schedule, const LoopOptions& options);
 
 // The first `limit` samples (all when limit is 0 or larger than the set).
 std::shared_ptr<data::TensorDataset> take_prefix(const std::shared_ptr<data::TensorDataset>& dataset, int64_t limit);

@@ -1,2 +1,3 @@
 #pragma once
 #include "loom/runtime/parallel.h"
+#include "loom/runtime/task_pool.h"

@@ -16,6 +16,7 @@ namespace loom::runtime {
 namespace {
 
 thread_local bool t_in_parallel = false;
+thread_local bool t_inline_only = false;
 
 struct Budget {
   std::mutex mutex;
@@ -81,6 +82,8 @@ void set_num_threads(int n) {
 
 bool in_parallel_region() { return t_in_parallel; }
 
+void set_inline_parallelism(bool inline_only) { t_inline_only = inline_only; }
+
 void parallel_for(int64_t begin, int64_t end, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (end <= begin)
     return;
@@ -89,7 +92,7 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, const std::function
   Budget& b = initialised_budget();
   int64_t chunks = std::min<int64_t>(b.threads, (n + grain - 1) / grain);
   std::unique_lock<std::mutex> owner(b.run_mutex, std::defer_lock);
-  if (t_in_parallel || chunks <= 1 || !b.pool || !owner.try_lock()) {
+  if (t_in_parallel || t_inline_only || chunks <= 1 || !b.pool || !owner.try_lock()) {
     fn(begin, end);
     return;
   }

@@ -34,7 +34,7 @@ TEST(ModelDescription, BuiltinMlp) {
   EXPECT_DOUBLE_EQ(d.training->lr, 0.05);
   EXPECT_DOUBLE_EQ(d.training->momentum, 0.9);
   EXPECT_EQ(d.training->batch, 64);
-  EXPECT_FALSE(d.training->epochs.has_value());
+  EXPECT_EQ(d.training->epochs, std::optional<int64_t>(3));  // the reference run: 3 epochs
 }
 
 TEST(ModelDescription, BuiltinCnnShapes) {

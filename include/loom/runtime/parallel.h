@@ -29,4 +29,8 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, const std::function
 // True while the calling thread runs inside a parallel_for body.
 bool in_parallel_region();
 
+// Makes every parallel_for on the calling thread run inline. Loader workers call
+// it so they never take the intra-op pool away from the training step.
+void set_inline_parallelism(bool inline_only);
+
 }  // namespace loom::runtime

@@ -26,8 +26,18 @@ class Step {
   virtual std::string to_json() const = 0;
   bool fitted() const { return fitted_; }
 
+  // NOTE [Target column]
+  // The column a model predicts. Pipeline::fit names it to every step before any
+  // fits (a spec may also give it as "target"). Steps never select, change or drop
+  // it, so it passes through (and rows that `outliers` drops lose their target
+  // too); supervised steps (select_k_best) read it at fit. Tables seen at inference
+  // may lack it. to_json() saves it as "target".
+  void set_target(std::string name) { target_ = std::move(name); }
+  const std::string& target() const { return target_; }
+
  protected:
   bool fitted_ = false;
+  std::string target_;
 };
 
 // Builds an unfitted step from its JSON spec {"kind": ..., options...}, or a
