@@ -306,6 +306,7 @@ TEST(PreprocessSteps, PcaOnALine) {
   EXPECT_NEAR(pca.state().components[1], 2 / std::sqrt(5.0), 1e-12);
   EXPECT_NEAR(pca.state().components[0], -1 / std::sqrt(5.0), 1e-12);
   expect_value_error([&] { Pca().fit(Table({num("a", {1, NAN, 2})})); }, {"'a'", "missing", "impute"});
+  expect_value_error([&] { pca.transform(Table({num("a", {1, 2}), num("b", {NAN, 0})})); }, {"'b'", "row 0"});
   expect_value_error([&] { Pca({.n_components = 3}).fit(Table({num("a", a), num("b", b)})); }, {"n_components"});
 }
 

@@ -7,6 +7,7 @@
 #include "data/tabular/steps/columns.h"
 #include "data/tabular/steps/factories.h"
 #include "data/tabular/steps/gram.h"
+#include "data/tabular/steps/stats.h"
 
 namespace loom::data {
 
@@ -30,10 +31,9 @@ void Pca::fit(const Table& table) {
   st.mean.resize(static_cast<size_t>(d));
   detail::parallel_each(d, [&](int64_t c) {
     const Column& col = table.column(idx[static_cast<size_t>(c)]);
-    detail::check_complete(col, kind());
-    double s = 0;
-    for (double v : col.values)
-      s += v;
+    const double s = detail::sum(col.values.data(), n);
+    if (std::isnan(s))  // a missing value (found, with its row, by the check)
+      detail::check_complete(col, kind());
     st.mean[static_cast<size_t>(c)] = s / static_cast<double>(n);
   });
   std::vector<double> cov = detail::centered_gram(table, idx, st.mean);
@@ -92,12 +92,23 @@ Table Pca::transform(const Table& table) const {
   check_fitted();
   const auto idx = detail::find_columns(table, state_.columns, Want::numeric, kind());
   const int64_t k = static_cast<int64_t>(state_.explained_variance.size()), n = table.rows();
-  detail::parallel_each(static_cast<int64_t>(idx.size()),
-                        [&](int64_t c) { detail::check_complete(table.column(idx[static_cast<size_t>(c)]), kind()); });
   std::vector<Column> out(static_cast<size_t>(k));
   detail::parallel_each(
       k, [&](int64_t j) { out[static_cast<size_t>(j)] = detail::numeric_column(detail::concat("pca", j), n); });
   detail::project(table, idx, state_.mean, state_.components, out);
+  // A missing input makes its row's projections NaN: checking the k outputs is cheaper
+  // than checking the inputs first; the inputs are searched only to name the column.
+  if (k > 0) {
+    std::vector<char> has_nan(static_cast<size_t>(k), 0);
+    detail::parallel_each(k, [&](int64_t j) {
+      for (double v : out[static_cast<size_t>(j)].values)
+        has_nan[static_cast<size_t>(j)] |= std::isnan(v);
+    });
+    if (std::find(has_nan.begin(), has_nan.end(), 1) != has_nan.end()) {
+      for (int64_t i : idx)
+        detail::check_complete(table.column(i), kind());
+    }
+  }
   if (options_.whiten) {
     detail::parallel_blocks(k, n, [&](int64_t j, int64_t r0, int64_t r1) {
       const double s = std::sqrt(state_.explained_variance[static_cast<size_t>(j)]);
