@@ -10,6 +10,7 @@ namespace loom::cli {
 struct TrainOptions {
   std::string model = "mlp";  // built-in name or a JSON description file
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  std::string test_data;  // held-out images when --data is a shard manifest (manifest or IDX dir)
   std::optional<int64_t> epochs, batch;
   std::optional<std::string> optimizer;
   std::optional<double> lr, momentum;
@@ -29,6 +30,7 @@ struct TrainOptions {
   double validation = 0.2;
   int64_t skip_rows = 0;
   bool no_header = false;
+  std::string delimiter = ",";  // one character
 };
 
 struct EvalOptions {

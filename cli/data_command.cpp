@@ -53,7 +53,9 @@ std::string table_to_csv(const data::Table& t) {
 
 int inspect(const DataOptions& o) {
   if (is_csv_path(o.input)) {
-    std::printf("%s", data::format_inspect_report(read_table(o.input, o.skip_rows, !o.no_header), o.input).c_str());
+    std::printf(
+        "%s",
+        data::format_inspect_report(read_table(o.input, {o.skip_rows, !o.no_header, o.delimiter[0]}), o.input).c_str());
   } else if (ends_with(o.input, ".manifest.json")) {
     data::ShardManifest m = data::read_shard_manifest(o.input);
     std::printf("%s: %lld samples in %zu shards (%lld samples per block)\n", o.input.c_str(),
@@ -79,7 +81,8 @@ int pack(const DataOptions& o) {
   std::shared_ptr<data::TensorDataset> set;
   if (is_csv_path(o.input)) {
     LOOM_CHECK(!o.target.empty(), "loom data pack: a CSV file needs --target COLUMN");
-    TabularData t = load_tabular(o.input, {o.skip_rows, !o.no_header}, o.target, o.pipeline, "auto", 0.0, 1);
+    TabularData t =
+        load_tabular(o.input, {o.skip_rows, !o.no_header, o.delimiter[0]}, o.target, o.pipeline, "auto", 0.0, 1);
     set = t.train;
     const std::string pipeline_path = o.output + ".pipeline.json";
     io::write_text_file_atomically(pipeline_path, t.meta.pipeline_json + "\n");
@@ -98,7 +101,7 @@ int pack(const DataOptions& o) {
 
 int preprocess(const DataOptions& o) {
   LOOM_CHECK(!o.pipeline.empty(), "loom data preprocess needs --pipeline SPEC");
-  data::Table table = read_table(o.input, o.skip_rows, !o.no_header);
+  data::Table table = read_table(o.input, {o.skip_rows, !o.no_header, o.delimiter[0]});
   data::Pipeline pipeline = data::Pipeline::from_spec(o.pipeline);
   data::Table out = pipeline.fit_transform(table, o.target);
   if (!o.target.empty() && out.index_of(o.target) < 0)
@@ -124,6 +127,9 @@ CLI::App* add_data_command(CLI::App& app, DataOptions& o) {
   auto csv_layout = [&o](CLI::App* cmd) {
     cmd->add_option("--skip-rows", o.skip_rows, "CSV: lines to skip before the header")->check(CLI::NonNegativeNumber);
     cmd->add_flag("--no-header", o.no_header, "CSV: no header line (columns are c0, c1, ...)");
+    cmd->add_option("--delimiter", o.delimiter, "CSV: the field separator (one character)")
+        ->check(one_character)
+        ->capture_default_str();
   };
   auto* ins = d->add_subcommand("inspect", "Schema, types, missing counts and statistics of a CSV, IDX or shard set");
   ins->add_option("FILE", o.input, "A .csv file, an IDX file, or a shard manifest (.manifest.json)")->required();

@@ -12,9 +12,12 @@ struct DataOptions {
   std::string save_pipeline;
   int64_t skip_rows = 0;  // CSV layout, as for loom train
   bool no_header = false;
+  std::string delimiter = ",";  // one character
 };
 
 CLI::App* add_data_command(CLI::App& app, DataOptions& options);
+// Accepts a single character (CSV delimiters).
+extern const CLI::Validator one_character;
 int run_data(const DataOptions& options);
 
 }  // namespace loom::cli

@@ -41,14 +41,14 @@ int run_eval(const EvalOptions& o) {
   apply_threads(o.threads);
   Loaded l = load_model(o);
   const bool tabular = is_csv_path(o.data_dir);
-  std::shared_ptr<data::TensorDataset> set;
+  std::shared_ptr<const data::Dataset> set;
   Objective objective = Objective::classify;
   if (tabular) {
     TabularMeta meta = tabular_meta_from(l.metadata, o.weights_path);
     set = prepare_tabular(o.data_dir, meta, true);
     objective = meta.task == Task::classify ? Objective::classify : Objective::regress;
   } else {
-    set = data::load_fashion_mnist(o.data_dir, false);
+    set = open_image_dataset(o.data_dir, false);
   }
   set = take_prefix(set, o.test_samples);
   Evaluation ev = evaluate(*l.model, *set, o.batch, objective);

@@ -16,6 +16,11 @@ void add_thread_flag(CLI::App* cmd, std::optional<int>& threads) {
 
 }  // namespace
 
+namespace loom::cli {
+const CLI::Validator one_character(
+    [](std::string& s) { return s.size() == 1 ? std::string() : "expected one character, got '" + s + "'"; }, "CHAR");
+}  // namespace loom::cli
+
 int main(int argc, char** argv) {
   using namespace loom::cli;
   CLI::App app{"loom: train and run neural networks fast on the CPU", "loom"};
@@ -26,7 +31,8 @@ int main(int argc, char** argv) {
   auto* t = app.add_subcommand("train", "Train a model on images (Fashion-MNIST/MNIST IDX files) or a CSV table");
   t->add_option("--model", train.model, "Built-in model (mlp, cnn) or a JSON model description file")
       ->capture_default_str();
-  t->add_option("--data", train.data_dir, "Directory with IDX files (.gz or plain), or a CSV file")
+  t->add_option("--data", train.data_dir,
+                "Directory with IDX files (.gz or plain), a shard manifest (*.manifest.json), or a CSV file")
       ->capture_default_str();
   t->add_option("--epochs", train.epochs, "Epochs (default: the model's, else 3)")->check(CLI::Range(1, 100000));
   t->add_option("--batch", train.batch, "Batch size (default: the model's, else 64)")->check(CLI::Range(1, 1 << 20));
@@ -65,6 +71,11 @@ int main(int argc, char** argv) {
   t->add_option("--skip-rows", train.skip_rows, "CSV data: lines to skip before the header")
       ->check(CLI::NonNegativeNumber);
   t->add_flag("--no-header", train.no_header, "CSV data: the file has no header line (columns are c0, c1, ...)");
+  t->add_option("--delimiter", train.delimiter, "CSV data: the field separator (one character)")
+      ->check(one_character)
+      ->capture_default_str();
+  t->add_option("--test-data", train.test_data,
+                "Held-out images when --data is a shard manifest: a manifest or an IDX directory");
   t->add_option("--validation", train.validation, "CSV data: fraction of rows held out for validation")
       ->check(CLI::Range(0.0, 0.9))
       ->capture_default_str();
@@ -73,7 +84,8 @@ int main(int argc, char** argv) {
   auto* e = app.add_subcommand("eval", "Evaluate trained weights on the test set");
   e->add_option("--model", eval.model, "Built-in model or description file (default: read from the weights file)");
   e->add_option("--weights", eval.weights_path, "Weights (safetensors) written by train --save")->required();
-  e->add_option("--data", eval.data_dir, "Directory with the IDX files, or a CSV file")->capture_default_str();
+  e->add_option("--data", eval.data_dir, "IDX directory (test split), shard manifest, or CSV file")
+      ->capture_default_str();
   e->add_option("--batch", eval.batch, "Batch size")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   e->add_option("--test-samples", eval.test_samples, "Use only the first N test samples (0 = all)")
       ->check(CLI::NonNegativeNumber);

@@ -90,10 +90,11 @@ bool is_csv_path(const std::string& path) {
   return path.size() >= 4 && (path.substr(path.size() - 4) == ".csv" || path.substr(path.size() - 4) == ".CSV");
 }
 
-data::Table read_table(const std::string& path, int64_t skip_rows, bool header) {
+data::Table read_table(const std::string& path, const CsvLayout& layout) {
   data::CsvOptions options;
-  options.skip_rows = skip_rows;
-  options.has_header = header;
+  options.skip_rows = layout.skip_rows;
+  options.has_header = layout.header;
+  options.delimiter = layout.delimiter;
   return data::read_csv(path, options);
 }
 
@@ -101,13 +102,12 @@ TabularData load_tabular(const std::string& path, const CsvLayout& layout, const
                          const std::string& pipeline_spec, const std::string& task, double validation_fraction,
                          uint64_t seed) {
   LOOM_CHECK(!target.empty(), "training on ", path, " needs --target COLUMN (the column to predict)");
-  data::Table table = read_table(path, layout.skip_rows, layout.header);
+  data::Table table = read_table(path, layout);
   LOOM_CHECK(table.index_of(target) >= 0, path, ": no column named '", target, "' for --target");
   TabularData out;
   TabularMeta& meta = out.meta;
   meta.target = target;
-  meta.csv_skip_rows = layout.skip_rows;
-  meta.csv_header = layout.header;
+  meta.csv = layout;
   const data::Column& y = table.column(target);
   meta.task = task == "auto" ? infer_task(y) : task == "classify" ? Task::classify : Task::regress;
   if (meta.task == Task::classify)
@@ -150,7 +150,7 @@ TabularData load_tabular(const std::string& path, const CsvLayout& layout, const
 
 std::shared_ptr<data::TensorDataset> prepare_tabular(const std::string& path, const TabularMeta& meta,
                                                      bool need_target) {
-  data::Table table = read_table(path, meta.csv_skip_rows, meta.csv_header);
+  data::Table table = read_table(path, meta.csv);
   data::Pipeline pipeline = data::Pipeline::from_saved_json(meta.pipeline_json, path);
   const bool has_target = table.index_of(meta.target) >= 0;
   LOOM_CHECK(has_target || !need_target, path, ": no target column '", meta.target, "' to evaluate against");
@@ -182,7 +182,10 @@ std::map<std::string, std::string> tabular_metadata(const TabularMeta& meta) {
           {"loom.target", meta.target},
           {"loom.classes", classes.dump()},
           {"loom.pipeline", meta.pipeline_json},
-          {"loom.csv", nlohmann::json{{"skip_rows", meta.csv_skip_rows}, {"header", meta.csv_header}}.dump()}};
+          {"loom.csv", nlohmann::json{{"skip_rows", meta.csv.skip_rows},
+                                      {"header", meta.csv.header},
+                                      {"delimiter", std::string(1, meta.csv.delimiter)}}
+                           .dump()}};
 }
 
 TabularMeta tabular_meta_from(const std::map<std::string, std::string>& metadata, const std::string& source) {
@@ -202,8 +205,11 @@ TabularMeta tabular_meta_from(const std::map<std::string, std::string>& metadata
   meta.pipeline_json = get("loom.pipeline");
   try {
     auto csv = nlohmann::json::parse(get("loom.csv"));
-    meta.csv_skip_rows = csv.at("skip_rows").get<int64_t>();
-    meta.csv_header = csv.at("header").get<bool>();
+    meta.csv.skip_rows = csv.at("skip_rows").get<int64_t>();
+    meta.csv.header = csv.at("header").get<bool>();
+    const std::string delimiter = csv.at("delimiter").get<std::string>();
+    LOOM_CHECK(delimiter.size() == 1, source, ": 'loom.csv' delimiter must be one character");
+    meta.csv.delimiter = delimiter[0];
   } catch (const nlohmann::json::exception& e) {
     LOOM_THROW(IOError, source, ": malformed 'loom.csv' metadata: ", e.what());
   }

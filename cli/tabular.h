@@ -15,14 +15,20 @@ namespace loom::cli {
 
 enum class Task { classify, regress };
 
+// skip_rows lines are dropped before the header; without a header columns are c0, c1, ...
+struct CsvLayout {
+  int64_t skip_rows = 0;
+  bool header = true;
+  char delimiter = ',';
+};
+
 // What travels in the weights file's metadata besides the model description.
 struct TabularMeta {
   Task task = Task::classify;
   std::string target;
   std::vector<std::string> classes;  // class index -> label (classification)
   std::string pipeline_json;         // the fitted pipeline
-  int64_t csv_skip_rows = 0;         // how the CSV files are read
-  bool csv_header = true;
+  CsvLayout csv;                     // how the CSV files are read
 };
 
 struct TabularData {
@@ -34,11 +40,6 @@ struct TabularData {
 // Reads `path`, splits off `validation_fraction` (stratified for classification),
 // fits the pipeline (spec text or file, may be empty) on the training rows and
 // transforms both parts. `task` is "classify", "regress" or "auto".
-// skip_rows lines are dropped before the header; without a header columns are c0, c1, ...
-struct CsvLayout {
-  int64_t skip_rows = 0;
-  bool header = true;
-};
 TabularData load_tabular(const std::string& path, const CsvLayout& layout, const std::string& target,
                          const std::string& pipeline_spec, const std::string& task, double validation_fraction,
                          uint64_t seed);
@@ -52,7 +53,7 @@ std::shared_ptr<data::TensorDataset> prepare_tabular(const std::string& path, co
 std::string tabular_mlp_description(int64_t features, int64_t outputs);
 
 bool is_csv_path(const std::string& path);
-data::Table read_table(const std::string& path, int64_t skip_rows, bool header);
+data::Table read_table(const std::string& path, const CsvLayout& layout);
 std::map<std::string, std::string> tabular_metadata(const TabularMeta& meta);
 TabularMeta tabular_meta_from(const std::map<std::string, std::string>& metadata, const std::string& source);
 

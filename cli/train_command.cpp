@@ -39,7 +39,7 @@ Plan make_plan(const TrainOptions& o, std::string description, const std::string
 
 // Training and held-out data with what the model and the saved weights need.
 struct Prepared {
-  std::shared_ptr<data::TensorDataset> train, held_out;
+  std::shared_ptr<const data::Dataset> train, held_out;
   std::string held_out_name = "test";
   Objective objective = Objective::classify;
   std::string description;                      // the model
@@ -48,16 +48,22 @@ struct Prepared {
 
 Prepared prepare_images(const TrainOptions& o) {
   Prepared p;
-  p.train = take_prefix(data::load_fashion_mnist(o.data_dir, true), o.train_samples);
-  p.held_out = take_prefix(data::load_fashion_mnist(o.data_dir, false), o.test_samples);
+  p.train = take_prefix(open_image_dataset(o.data_dir, true), o.train_samples);
+  std::string test = o.test_data;
+  if (test.empty()) {
+    LOOM_CHECK(!is_shard_manifest(o.data_dir), "training from shards (", o.data_dir,
+               ") needs --test-data: a shard manifest or an IDX directory with the test split");
+    test = o.data_dir;
+  }
+  p.held_out = take_prefix(open_image_dataset(test, false), o.test_samples);
   p.description = model_description_text(o.model);
   return p;
 }
 
 Prepared prepare_table(const TrainOptions& o) {
   LOOM_CHECK(!o.augment, "--augment applies to images, not to tabular data (", o.data_dir, ")");
-  TabularData t =
-      load_tabular(o.data_dir, {o.skip_rows, !o.no_header}, o.target, o.pipeline, o.task, o.validation, o.seed);
+  TabularData t = load_tabular(o.data_dir, {o.skip_rows, !o.no_header, o.delimiter[0]}, o.target, o.pipeline, o.task,
+                               o.validation, o.seed);
   Prepared p;
   p.train = take_prefix(t.train, o.train_samples);
   p.held_out = t.validation;

@@ -7,6 +7,9 @@
 #include <sstream>
 
 #include "loom/autograd.h"
+#include "loom/data/mnist.h"
+#include "loom/data/sampling.h"
+#include "loom/data/shards.h"
 #include "loom/io/model_description.h"
 #include "progress.h"
 
@@ -129,11 +132,25 @@ EpochLog train_epochs(nn::Module& model, optim::Optimizer& optimizer, data::Data
   return log;
 }
 
-std::shared_ptr<data::TensorDataset> take_prefix(const std::shared_ptr<data::TensorDataset>& dataset, int64_t limit) {
+std::shared_ptr<const data::Dataset> take_prefix(std::shared_ptr<const data::Dataset> dataset, int64_t limit) {
   if (limit <= 0 || limit >= dataset->size())
     return dataset;
-  return std::make_shared<data::TensorDataset>(slice(dataset->inputs(), 0, 0, limit).contiguous(),
-                                               slice(dataset->targets(), 0, 0, limit).contiguous());
+  if (auto t = std::dynamic_pointer_cast<const data::TensorDataset>(dataset)) {
+    return std::make_shared<data::TensorDataset>(slice(t->inputs(), 0, 0, limit).contiguous(),
+                                                 slice(t->targets(), 0, 0, limit).contiguous());
+  }
+  return std::make_shared<data::SubsetDataset>(dataset, range(0, limit));
+}
+
+bool is_shard_manifest(const std::string& path) {
+  const std::string suffix = ".manifest.json";
+  return path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::shared_ptr<const data::Dataset> open_image_dataset(const std::string& path, bool train) {
+  if (is_shard_manifest(path))
+    return data::ShardDataset::open(path);
+  return data::load_fashion_mnist(path, train);
 }
 
 std::string model_description_text(const std::string& model) {

@@ -48,7 +48,12 @@ EpochLog train_epochs(nn::Module& model, optim::Optimizer& optimizer, data::Data
                       const optim::LRSchedule& schedule, const LoopOptions& options);
 
 // The first `limit` samples (all when limit is 0 or larger than the set).
-std::shared_ptr<data::TensorDataset> take_prefix(const std::shared_ptr<data::TensorDataset>& dataset, int64_t limit);
+std::shared_ptr<const data::Dataset> take_prefix(std::shared_ptr<const data::Dataset> dataset, int64_t limit);
+
+// A dataset from --data/--test-data: a shard manifest (*.manifest.json) or an
+// IDX directory (its training or test split).
+std::shared_ptr<const data::Dataset> open_image_dataset(const std::string& path, bool train);
+bool is_shard_manifest(const std::string& path);
 
 // Model description JSON text for --model (a built-in name or a file path).
 std::string model_description_text(const std::string& model);

@@ -108,6 +108,26 @@ TEST_F(Cli, EvalOfSavedWeightsMatchesTraining) {
   EXPECT_EQ(metrics(m)["test_accuracy"], metrics(e)["test_accuracy"]);
 }
 
+TEST_F(Cli, TrainingFromPackedShardsMatchesTrainingFromIdx) {
+  const std::string prefix = tmp_.file("shards/train"), from_idx = tmp_.file("idx.json"),
+                    from_shards = tmp_.file("sh.json");
+  auto r = loom("data pack" + data() + "--split train --shard-samples 512 --out " + prefix);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto inspect = loom("data inspect " + prefix + ".manifest.json");
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
+  EXPECT_NE(inspect.output.find("2048 samples in 4 shards"), std::string::npos) << inspect.output;
+  const std::string common = "train --model mlp --epochs 2 --quiet --threads 1 --workers 2 --seed 5 ";
+  ASSERT_EQ(loom(common + data() + "--metrics " + from_idx).exit_code, 0);
+  r = loom(common + "--data " + prefix + ".manifest.json --test-data " + tmp_.path().string() + " --metrics " +
+           from_shards);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(metrics(from_idx)["epoch_losses"], metrics(from_shards)["epoch_losses"]);
+  EXPECT_EQ(metrics(from_idx)["test_accuracy"], metrics(from_shards)["test_accuracy"]);
+  r = loom("train --model mlp --epochs 1 --data " + prefix + ".manifest.json");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("--test-data"), std::string::npos) << r.output;
+}
+
 TEST_F(Cli, UnknownFlagIsAnError) {
   auto r = loom("train --modle mlp");
   EXPECT_NE(r.exit_code, 0);

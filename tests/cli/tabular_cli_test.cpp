@@ -77,6 +77,21 @@ TEST_F(TabularCli, TrainEvalAndInferShareThePipeline) {
   EXPECT_EQ(rows, 300);
 }
 
+TEST_F(TabularCli, DelimiterTravelsWithTheWeights) {
+  std::string csv = make_csv(600, 5);
+  for (char& c : csv)
+    if (c == ',')
+      c = ';';
+  const std::string train = tmp_.file("semi.csv"), w = tmp_.file("w.safetensors"), out = tmp_.file("p.csv");
+  testing::write_file(train, csv);
+  auto r = loom("train --data " + train + " --delimiter ';' --target kind --pipeline " + pipeline_ +
+                " --epochs 5 --quiet --save " + w);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = loom("infer --weights " + w + " --data " + train + " --out " + out);  // no --delimiter: it is in the weights
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(testing::read_file(out).find("k"), std::string::npos);
+}
+
 TEST_F(TabularCli, RaggedRowNamesFileAndLine) {
   const std::string bad = tmp_.file("bad.csv");
   testing::write_file(bad, "a,b,y\n1,2,0\n3,4,1\n5,1\n");
