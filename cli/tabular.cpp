@@ -87,7 +87,13 @@ std::shared_ptr<data::TensorDataset> to_dataset(const data::Table& features, Ten
 }  // namespace
 
 bool is_csv_path(const std::string& path) {
-  return path.size() >= 4 && (path.substr(path.size() - 4) == ".csv" || path.substr(path.size() - 4) == ".CSV");
+  // .csv, or .csv.gz (read_csv inflates gzip).
+  for (const char* suffix : {".csv", ".CSV", ".csv.gz", ".CSV.gz"}) {
+    const std::string s(suffix);
+    if (path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0)
+      return true;
+  }
+  return false;
 }
 
 data::Table read_table(const std::string& path, const CsvLayout& layout) {
