@@ -1,6 +1,7 @@
 #pragma once
 #include "loom/core/allocator.h"
 #include "loom/core/device.h"
+#include "loom/core/dispatch.h"
 #include "loom/core/dtype.h"
 #include "loom/core/error.h"
 #include "loom/core/generator.h"

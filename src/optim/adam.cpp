@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "loom/core/dispatch.h"
 #include "update_loop.h"
 
 namespace loom::optim {
@@ -60,8 +61,7 @@ void Adam::step() {
   for_each_segment([&](Segment& s) {
     const Tensor m = segment_slot(s, "exp_avg");
     const Tensor v = segment_slot(s, "exp_avg_sq");
-    detail::dispatch_float(s.param.dtype(), [&](auto zero) {
-      using T = decltype(zero);
+    dispatch_float(s.param.dtype(), [&]<typename T>() {
       T* p = s.param.data<T>();
       const T* g = s.grad.data<T>();
       T* mp = m.data<T>();

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "loom/core/dispatch.h"
 #include "update_loop.h"
 
 namespace loom::optim {
@@ -47,8 +48,7 @@ void RMSprop::step() {
   for_each_segment([&](Segment& s) {
     const Tensor v = segment_slot(s, "square_avg");
     const Tensor buf = options_.momentum > 0 ? segment_slot(s, "momentum_buffer") : Tensor();
-    detail::dispatch_float(s.param.dtype(), [&](auto zero) {
-      using T = decltype(zero);
+    dispatch_float(s.param.dtype(), [&]<typename T>() {
       T* p = s.param.data<T>();
       const T* g = s.grad.data<T>();
       T* vp = v.data<T>();

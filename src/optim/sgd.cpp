@@ -1,5 +1,6 @@
 #include "loom/optim/sgd.h"
 
+#include "loom/core/dispatch.h"
 #include "update_loop.h"
 
 namespace loom::optim {
@@ -44,8 +45,7 @@ void SGD::step() {
   for_each_segment([&](Segment& s) {
     const bool first = !segment_has_slot(s, "momentum_buffer");
     const Tensor buf = options_.momentum != 0 ? segment_slot(s, "momentum_buffer") : Tensor();
-    detail::dispatch_float(s.param.dtype(), [&](auto zero) {
-      using T = decltype(zero);
+    dispatch_float(s.param.dtype(), [&]<typename T>() {
       T* p = s.param.data<T>();
       const T* g = s.grad.data<T>();
       T* b = detail::ptr<T>(buf);

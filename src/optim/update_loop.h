@@ -11,21 +11,6 @@ namespace loom::optim::detail {
 // is independent, so the split never changes the result.
 constexpr int64_t kUpdateGrain = int64_t{1} << 15;
 
-// Calls fn(T{}) with T the float type of `dtype` (the constructor admits only these).
-template <typename Fn>
-void dispatch_float(DType dtype, Fn&& fn) {
-  switch (dtype) {
-    case DType::f32:
-      fn(float{});
-      return;
-    case DType::f64:
-      fn(double{});
-      return;
-    default:
-      LOOM_ASSERT(false);
-  }
-}
-
 // fn(begin, end) over [0, n) on the intra-op pool.
 template <typename Fn>
 void parallel_update(int64_t n, Fn&& fn) {

@@ -2,6 +2,7 @@
 // Helpers shared by the CPU reference kernels.
 #include <string>
 
+#include "loom/core/dispatch.h"
 #include "loom/core/tensor.h"
 
 namespace loom::kernels::cpu {
@@ -22,14 +23,6 @@ std::string declines_unless_cpu_float(const Tensor& first, const Ts&... rest) {
   return why;
 }
 
-// Calls fn.template operator()<T>() with T = float or double for `dtype`.
-template <typename Fn>
-void dispatch_float(DType dtype, Fn&& fn) {
-  if (dtype == DType::f32) {
-    fn.template operator()<float>();
-  } else {
-    fn.template operator()<double>();
-  }
-}
+using ::loom::dispatch_float;
 
 }  // namespace loom::kernels::cpu

@@ -127,10 +127,7 @@ std::string OneHot::to_json() const {
   if (fitted_) {
     detail::Json& s = w.state();
     s["columns"] = detail::strings_to_json(state_.columns);
-    detail::Json cats = detail::Json::array();
-    for (const auto& c : state_.categories)
-      cats.push_back(detail::strings_to_json(c));
-    s["categories"] = cats;
+    s["categories"] = detail::string_lists_to_json(state_.categories);
     detail::Json missing = detail::Json::array();
     for (bool m : state_.missing_category)
       missing.push_back(m);
@@ -207,10 +204,7 @@ std::string Ordinal::to_json() const {
   if (fitted_) {
     detail::Json& s = w.state();
     s["columns"] = detail::strings_to_json(state_.columns);
-    detail::Json cats = detail::Json::array();
-    for (const auto& c : state_.categories)
-      cats.push_back(detail::strings_to_json(c));
-    s["categories"] = cats;
+    s["categories"] = detail::string_lists_to_json(state_.categories);
   }
   return w.dump();
 }

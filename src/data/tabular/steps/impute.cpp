@@ -182,10 +182,7 @@ std::string Impute::to_json() const {
   if (fitted_) {
     detail::Json& s = w.state();
     s["columns"] = detail::strings_to_json(state_.columns);
-    detail::Json types = detail::Json::array();
-    for (ColumnType t : state_.types)
-      types.push_back(t == ColumnType::numeric ? "numeric" : "categorical");
-    s["types"] = types;
+    s["types"] = detail::column_types_to_json(state_.types);
     s["fill"] = detail::numbers_to_json(state_.fill);
     s["label"] = detail::strings_to_json(state_.label);
     s["dropped"] = detail::strings_to_json(state_.dropped);
@@ -218,11 +215,7 @@ std::unique_ptr<Step> detail::make_impute(SpecReader& spec) {
     ImputeState st;
     st.columns = r.strings("columns");
     const auto d = static_cast<int64_t>(st.columns.size());
-    for (const std::string& t : r.strings("types", d)) {
-      if (t != "numeric" && t != "categorical")
-        r.fail(concat("\"types\" holds \"", t, "\"; expected numeric or categorical"));
-      st.types.push_back(t == "numeric" ? ColumnType::numeric : ColumnType::categorical);
-    }
+    st.types = r.column_types("types", d);
     st.fill = r.numbers("fill", d);
     st.label = r.strings("label", d);
     st.dropped = r.strings("dropped");

@@ -90,14 +90,8 @@ std::string SchemaCheck::to_json() const {
   if (fitted_) {
     detail::Json& s = w.state();
     s["columns"] = detail::strings_to_json(state_.columns);
-    detail::Json types = detail::Json::array();
-    for (ColumnType t : state_.types)
-      types.push_back(type_name(t));
-    s["types"] = types;
-    detail::Json cats = detail::Json::array();
-    for (const auto& c : state_.categories)
-      cats.push_back(detail::strings_to_json(c));
-    s["categories"] = cats;
+    s["types"] = detail::column_types_to_json(state_.types);
+    s["categories"] = detail::string_lists_to_json(state_.categories);
   }
   return w.dump();
 }
@@ -113,11 +107,7 @@ std::unique_ptr<Step> detail::make_schema_check(SpecReader& spec) {
     SchemaCheckState st;
     st.columns = r.strings("columns");
     const auto d = static_cast<int64_t>(st.columns.size());
-    for (const std::string& t : r.strings("types", d)) {
-      if (t != "numeric" && t != "categorical")
-        r.fail(concat("\"types\" holds \"", t, "\"; expected numeric or categorical"));
-      st.types.push_back(t == "numeric" ? ColumnType::numeric : ColumnType::categorical);
-    }
+    st.types = r.column_types("types", d);
     st.categories = r.string_lists("categories", d);
     step->set_state(std::move(st));
   }

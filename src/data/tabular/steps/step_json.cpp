@@ -27,6 +27,20 @@ Json strings_to_json(const std::vector<std::string>& v) {
   return out;
 }
 
+Json string_lists_to_json(const std::vector<std::vector<std::string>>& v) {
+  Json out = Json::array();
+  for (const auto& list : v)
+    out.push_back(strings_to_json(list));
+  return out;
+}
+
+Json column_types_to_json(const std::vector<ColumnType>& types) {
+  Json out = Json::array();
+  for (ColumnType t : types)
+    out.push_back(t == ColumnType::numeric ? "numeric" : "categorical");
+  return out;
+}
+
 std::string type_name(const Json& j) {
   if (j.is_null())
     return "null";
@@ -235,6 +249,16 @@ std::vector<bool> StateReader::booleans(const char* key, int64_t expected_size) 
     if (!e.is_boolean())
       fail(concat("\"", key, "\" must hold true/false values, found ", e.dump()));
     out.push_back(e.get<bool>());
+  }
+  return out;
+}
+
+std::vector<ColumnType> StateReader::column_types(const char* key, int64_t expected_size) {
+  std::vector<ColumnType> out;
+  for (const std::string& t : strings(key, expected_size)) {
+    if (t != "numeric" && t != "categorical")
+      fail(concat("\"", key, "\" holds \"", t, "\"; expected numeric or categorical"));
+    out.push_back(t == "numeric" ? ColumnType::numeric : ColumnType::categorical);
   }
   return out;
 }

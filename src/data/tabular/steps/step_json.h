@@ -27,6 +27,9 @@ using ::loom::detail::concat;
 Json number_to_json(double v);
 Json numbers_to_json(const std::vector<double>& v);
 Json strings_to_json(const std::vector<std::string>& v);
+Json string_lists_to_json(const std::vector<std::vector<std::string>>& v);
+// "numeric" / "categorical" per column, as saved states write column types.
+Json column_types_to_json(const std::vector<ColumnType>& types);
 // `what` names the value in the error ("impute: state \"fill\"[2]").
 double number_from_json(const Json& j, const std::string& what);
 std::string type_name(const Json& j);
@@ -72,6 +75,7 @@ class StateReader {
   std::vector<int64_t> integers(const char* key, int64_t expected_size = -1);
   std::vector<bool> booleans(const char* key, int64_t expected_size = -1);
   std::vector<std::vector<std::string>> string_lists(const char* key, int64_t expected_size = -1);
+  std::vector<ColumnType> column_types(const char* key, int64_t expected_size = -1);
   std::vector<std::vector<double>> number_lists(const char* key, int64_t expected_size = -1);
   std::vector<std::vector<int64_t>> integer_lists(const char* key, int64_t expected_size = -1);
   [[noreturn]] void fail(const std::string& message) const;
