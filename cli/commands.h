@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "distributed_flags.h"
+
 namespace loom::cli {
 
 struct TrainOptions {
@@ -19,6 +21,7 @@ struct TrainOptions {
   int64_t warmup_steps = 0;
   uint64_t seed = 1;
   std::optional<int> threads;
+  bool threads_auto = false;  // --threads auto: tune the split on the first steps (NOTE [Thread auto-tuning])
   std::string save_path, checkpoint_path, resume_path, metrics_path;
   int64_t train_samples = 0;  // 0 = all; a prefix of the training set, for quick runs
   int64_t test_samples = 0;
@@ -31,6 +34,9 @@ struct TrainOptions {
   int64_t skip_rows = 0;
   bool no_header = false;
   std::string delimiter = ",";  // one character
+  std::string profile_path;     // --profile: Chrome trace of the run
+  bool stats = false;           // --stats: allocator counters at the end
+  DistributedFlags dist;        // under mpirun (distributed_flags.h)
 };
 
 struct EvalOptions {
@@ -42,6 +48,7 @@ struct EvalOptions {
   int64_t test_samples = 0;
   std::optional<int> threads;
   std::string metrics_path;
+  bool stats = false;  // --stats: allocator counters at the end
 };
 
 int run_train(const TrainOptions& options);

@@ -1,5 +1,6 @@
 // loom eval and loom infer: saved weights on new data. The weights file carries
 // the model description and, for tabular models, the fitted pipeline.
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -7,6 +8,7 @@
 #include "commands.h"
 #include "loom/data.h"
 #include "loom/io.h"
+#include "stats_report.h"
 #include "tabular.h"
 #include "training.h"
 
@@ -51,8 +53,14 @@ int run_eval(const EvalOptions& o) {
     set = open_image_dataset(o.data_dir, false);
   }
   set = take_prefix(set, o.test_samples);
+  const auto start = std::chrono::steady_clock::now();
   Evaluation ev = evaluate(*l.model, *set, o.batch, objective);
-  nlohmann::json j{{"test_loss", ev.loss}, {"samples", ev.samples}};
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // Inference throughput: forward passes in eval mode at --batch, data already in memory.
+  nlohmann::json j{{"test_loss", ev.loss},
+                   {"samples", ev.samples},
+                   {"seconds", seconds},
+                   {"samples_per_s", seconds > 0 ? static_cast<double>(ev.samples) / seconds : 0.0}};
   if (objective == Objective::classify) {
     std::printf("test accuracy %.2f%% (%lld samples), test loss %.4f\n", 100 * ev.accuracy,
                 static_cast<long long>(ev.samples), ev.loss);
@@ -62,8 +70,13 @@ int run_eval(const EvalOptions& o) {
     j["test_rmse"] = ev.rmse;
     j["test_r2"] = ev.r2;
   }
-  if (!o.metrics_path.empty())
+  RunMemoryStats memory;
+  if (o.stats)
+    memory.print();
+  if (!o.metrics_path.empty()) {
+    memory.add_to(j);
     io::write_text_file_atomically(o.metrics_path, j.dump(2) + "\n");
+  }
   return 0;
 }
 
@@ -91,6 +104,8 @@ int run_infer(const EvalOptions& o) {
     io::write_text_file_atomically(o.output_path, csv);
     std::printf("wrote %lld predictions to %s\n", static_cast<long long>(set->size()), o.output_path.c_str());
   }
+  if (o.stats)  // on stderr when the predictions go to stdout
+    RunMemoryStats().print(o.output_path.empty() || o.output_path == "-" ? stderr : stdout);
   return 0;
 }
 

@@ -59,8 +59,11 @@ int run_info() {
   std::printf("loom %s (%s build, %s)\n", LOOM_VERSION, LOOM_BUILD_TYPE, LOOM_COMPILER);
   std::printf("cpu:      %s, %d cores available\n", cpu_model().c_str(), runtime::hardware_threads());
   std::printf("isa:     %s\n", isa_features().c_str());
-  std::printf("threads:  %d (from %s; precedence: --threads, LOOM_NUM_THREADS, cores)\n", runtime::num_threads(),
-              runtime::num_threads_source());
+  std::printf(
+      "threads:  %d (from %s; precedence: --threads, LOOM_NUM_THREADS, cores / MPI ranks on this node), "
+      "workers %s\n",
+      runtime::num_threads(), runtime::num_threads_source(),
+      runtime::pinning_enabled() ? "pinned to cores (LOOM_PIN=1)" : "not pinned (LOOM_PIN=1 pins them)");
   std::printf("openblas: %s, core %s, %d threads\n", openblas_get_config(), openblas_get_corename(),
               openblas_get_num_threads());
   std::printf("devices:  cpu (this build has no CUDA backend)\n");

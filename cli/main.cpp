@@ -2,8 +2,10 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "bench_command.h"
 #include "commands.h"
 #include "data_command.h"
+#include "distributed_flags.h"
 #include "loom/core/error.h"
 
 namespace {
@@ -29,7 +31,9 @@ int main(int argc, char** argv) {
 
   TrainOptions train;
   auto* t = app.add_subcommand("train", "Train a model on images (Fashion-MNIST/MNIST IDX files) or a CSV table");
-  t->add_option("--model", train.model, "Built-in model (mlp, cnn) or a JSON model description file")
+  t->add_option("--model", train.model,
+                "Built-in model (mlp, cnn), a JSON model description file, or linear / logistic (CSV data: "
+                "full-batch gradient descent, distributed under mpirun)")
       ->capture_default_str();
   t->add_option("--data", train.data_dir,
                 "Directory with IDX files (.gz or plain), a shard manifest (*.manifest.json), or a CSV file")
@@ -48,11 +52,25 @@ int main(int argc, char** argv) {
   t->add_option("--warmup", train.warmup_steps, "Linear warm-up steps before the schedule")
       ->check(CLI::NonNegativeNumber);
   t->add_option("--seed", train.seed, "Random seed (weights, shuffling, dropout)")->capture_default_str();
-  add_thread_flag(t, train.threads);
+  t->add_option_function<std::string>(
+       "--threads",
+       [&train](const std::string& v) {
+         if (v == "auto")
+           train.threads_auto = true;
+         else
+           train.threads = std::stoi(v);
+       },
+       "Compute threads, or 'auto' to try thread splits on the first steps and keep the fastest "
+       "(default: LOOM_NUM_THREADS, else the cores this process may use)")
+      ->check(CLI::IsMember({"auto"}) | CLI::Range(1, 4096));
   t->add_option("--save", train.save_path, "Write the trained weights here (safetensors)");
   t->add_option("--checkpoint", train.checkpoint_path, "Write a checkpoint here after every epoch");
   t->add_option("--resume", train.resume_path, "Continue from this checkpoint");
   t->add_option("--metrics", train.metrics_path, "Write a JSON summary of the run here");
+  t->add_option("--profile", train.profile_path,
+                "Profile training: write a Chrome trace (chrome://tracing, Perfetto) here and print the costliest ops");
+  t->add_flag("--stats", train.stats,
+              "Print memory counters at the end: peak and live bytes, allocations, system allocations per step");
   t->add_option("--train-samples", train.train_samples, "Use only the first N training samples (0 = all)")
       ->check(CLI::NonNegativeNumber);
   t->add_option("--test-samples", train.test_samples, "Use only the first N test samples (0 = all)")
@@ -79,6 +97,7 @@ int main(int argc, char** argv) {
   t->add_option("--validation", train.validation, "CSV data: fraction of rows held out for validation")
       ->check(CLI::Range(0.0, 0.9))
       ->capture_default_str();
+  add_distributed_flags(t, train.dist);
 
   EvalOptions eval;
   auto* e = app.add_subcommand("eval", "Evaluate trained weights on the test set");
@@ -90,6 +109,7 @@ int main(int argc, char** argv) {
   e->add_option("--test-samples", eval.test_samples, "Use only the first N test samples (0 = all)")
       ->check(CLI::NonNegativeNumber);
   e->add_option("--metrics", eval.metrics_path, "Write a JSON summary here");
+  e->add_flag("--stats", eval.stats, "Print memory counters at the end: peak and live bytes, allocations");
   add_thread_flag(e, eval.threads);
 
   EvalOptions infer;
@@ -98,10 +118,14 @@ int main(int argc, char** argv) {
   inf->add_option("--data", infer.data_dir, "CSV file (the target column may be absent)")->required();
   inf->add_option("--out", infer.output_path, "Where to write the predictions (CSV; default stdout)");
   inf->add_option("--batch", infer.batch, "Batch size")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  inf->add_flag("--stats", infer.stats, "Print memory counters at the end: peak and live bytes, allocations");
   add_thread_flag(inf, infer.threads);
 
   DataOptions data_opts;
   auto* d = add_data_command(app, data_opts);
+
+  BenchOptions bench_opts;
+  auto* bench = add_bench_command(app, bench_opts);
 
   app.add_subcommand("info", "Print version, build options, CPU and thread budget");
 
@@ -117,6 +141,8 @@ int main(int argc, char** argv) {
       return run_eval(eval);
     if (app.got_subcommand(inf))
       return run_infer(infer);
+    if (app.got_subcommand(bench))
+      return run_bench(bench_opts);
     if (app.got_subcommand(d))
       return run_data(data_opts);
     return run_info();

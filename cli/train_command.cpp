@@ -3,13 +3,18 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "distributed_train.h"
+#include "linear_train.h"
 #include "loom/autograd.h"
 #include "loom/data.h"
 #include "loom/data/transforms.h"
 #include "loom/io.h"
 #include "loom/optim.h"
 #include "loom/runtime/parallel.h"
+#include "profile_report.h"
+#include "stats_report.h"
 #include "tabular.h"
+#include "thread_tuner.h"
 #include "training.h"
 
 namespace loom::cli {
@@ -89,7 +94,11 @@ void write_json(const std::string& path, const nlohmann::json& j) {
 
 }  // namespace
 
-int run_train(const TrainOptions& o) {
+int run_train(const TrainOptions& options) {
+  if (is_linear_model(options.model))
+    return run_linear_train(options);  // full-batch gradient descent, not the loop below
+  DistSession dist(options);           // under mpirun: rank, world, who prints and writes files
+  const TrainOptions o = dist.adjusted(options);
   apply_threads(o.threads);
   const bool tabular = is_csv_path(o.data_dir);
   Prepared data = tabular ? prepare_table(o) : prepare_images(o);
@@ -99,11 +108,14 @@ int run_train(const TrainOptions& o) {
   auto model = io::model_from_json_text(plan.description, o.model);
   model->pack_parameters();
   auto optimizer = optim::make_optimizer(plan.optimizer, model->parameters(), plan.opt);
+  dist.attach(*model, *optimizer, plan.optimizer, plan.opt, plan.description);
 
   data::DataLoaderOptions lo;
   lo.batch_size = plan.batch;
   lo.shuffle = true;
   lo.seed = o.seed;
+  lo.rank = dist.data_rank();  // NOTE [Distributed batch semantics]
+  lo.world_size = dist.data_world();
   lo.num_workers = o.workers;
   if (o.augment) {
     lo.transforms = {std::make_shared<data::RandomCrop>(28, 2), std::make_shared<data::RandomHorizontalFlip>()};
@@ -117,7 +129,9 @@ int run_train(const TrainOptions& o) {
   loop.quiet = o.quiet;
   loop.objective = data.objective;
   if (!o.resume_path.empty()) {
-    loop.start_epoch = io::load_checkpoint(o.resume_path, *model, optimizer.get()).epoch;
+    const io::CheckpointMeta resumed = io::load_checkpoint(o.resume_path, *model, optimizer.get());
+    loop.start_epoch = resumed.epoch;
+    dist.resume_at(resumed.global_step);
     LOOM_CHECK(loop.start_epoch <= plan.epochs, "--resume: the checkpoint is at epoch ", loop.start_epoch,
                " but --epochs is ", plan.epochs);
     if (!o.quiet)
@@ -133,6 +147,17 @@ int run_train(const TrainOptions& o) {
       io::save_checkpoint(o.checkpoint_path, *model, optimizer.get(), meta);
     };
   }
+  std::unique_ptr<ThreadTuner> tuner;
+  if (o.threads_auto) {
+    tuner = std::make_unique<ThreadTuner>(runtime::num_threads());
+    loop.before_step = [&](int64_t step) { tuner->before_step(step); };
+    loop.after_step = [&](int64_t step, double seconds) {
+      const bool was_done = tuner->done();
+      tuner->after_step(step, seconds);
+      if (!was_done && tuner->done() && !o.quiet)
+        std::printf("%s", tuner->report().c_str());
+    };
+  }
   if (!o.quiet) {
     std::printf(
         "training %s: %lld parameters, %s lr %g, batch %lld, %lld epochs, %d threads, %d loader workers, seed %llu\n",
@@ -141,9 +166,18 @@ int run_train(const TrainOptions& o) {
         static_cast<unsigned long long>(o.seed));
   }
 
-  EpochLog log = train_epochs(*model, *optimizer, loader, *schedule, loop);
+  RunMemoryStats memory;  // after loop.after_epoch is set: it wraps it
+  memory.begin(&loop);
+  RunProfile profile(o.profile_path);
+  EpochLog log = dist.own_loop() ? dist.train(*model, *optimizer, loader, *schedule, loop)
+                                 : train_epochs(*model, *optimizer, loader, *schedule, loop);
+  memory.end_training(std::max<int64_t>(0, plan.epochs - loop.start_epoch - 1) * loader.num_batches());
+  profile.finish();
   const double final_loss = log.losses.empty() ? 0.0 : log.losses.back();
+  if (!dist.is_root())
+    return 0;  // rank 0 evaluates, prints and writes files
   nlohmann::json j;
+  dist.report(j, log);
   if (data.held_out && data.held_out->size() > 0) {
     Evaluation ev = evaluate(*model, *data.held_out, 1000, data.objective);
     if (data.objective == Objective::classify) {
@@ -173,7 +207,10 @@ int run_train(const TrainOptions& o) {
     metadata["loom.format"] = "weights";
     io::save_safetensors(o.save_path, model->state_dict(), metadata);
   }
+  if (o.stats)
+    memory.print();
   if (!o.metrics_path.empty()) {
+    memory.add_to(j);
     j["final_loss"] = final_loss;
     j["train_samples_per_s"] = log.samples_per_s();
     j["epoch_seconds"] = log.seconds;
@@ -187,6 +224,8 @@ int run_train(const TrainOptions& o) {
     j["batch"] = plan.batch;
     j["epochs"] = plan.epochs;
     j["threads"] = runtime::num_threads();
+    if (tuner)
+      j["threads_auto"] = tuner->chosen().describe();
     j["loader_workers"] = o.workers;
     j["seed"] = o.seed;
     j["train_samples"] = data.train->size();

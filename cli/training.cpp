@@ -105,12 +105,18 @@ EpochLog train_epochs(nn::Module& model, optim::Optimizer& optimizer, data::Data
     double loss_sum = 0;
     int64_t correct = 0, samples = 0, b = 0;
     while (auto batch = loader.next()) {
-      schedule.apply(optimizer, epoch * steps_per_epoch + b);
+      const int64_t step = epoch * steps_per_epoch + b;
+      if (o.before_step)
+        o.before_step(step);
+      const auto step_start = std::chrono::steady_clock::now();
+      schedule.apply(optimizer, step);
       Tensor output = model(batch->input);
       Tensor loss = objective_loss(output, batch->target, o.objective);
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();
+      if (o.after_step)
+        o.after_step(step, std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count());
       const int64_t n = batch->input.size(0);
       loss_sum += loss.item_double() * static_cast<double>(n);
       if (o.objective == Objective::classify)

@@ -42,6 +42,10 @@ struct LoopOptions {
   Objective objective = Objective::classify;
   // Called after each epoch with the number of epochs completed (checkpoints).
   std::function<void(int64_t)> after_epoch;
+  // Called around every step with the global step index; after_step also gets the
+  // step's wall time (forward, backward and optimizer; `--threads auto` uses it).
+  std::function<void(int64_t)> before_step;
+  std::function<void(int64_t, double)> after_step;
 };
 
 EpochLog train_epochs(nn::Module& model, optim::Optimizer& optimizer, data::DataLoader& loader,

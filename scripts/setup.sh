@@ -9,6 +9,7 @@ packages=(
   build-essential cmake pkg-config git clang-format
   libopenblas-dev zlib1g-dev libzstd-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  openmpi-bin libopenmpi-dev libdnnl-dev ocl-icd-opencl-dev libtbb-dev
   dataset-fashion-mnist
   python3 python3-pip python3-numpy python3-torch python3-sklearn
 )

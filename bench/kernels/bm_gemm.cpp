@@ -1,45 +1,167 @@
-// GEMM through loom's matmul against calling OpenBLAS directly, at the shapes
-// of the reference models' layers.
-//   build/bench/bm_gemm --benchmark_counters_tabular=true
+// GEMM through loom's kernel list against calling OpenBLAS directly, against
+// splitting the GEMM over loom's pool with OpenBLAS at one thread per piece, and
+// against the reference kernel, at the shapes of the reference models' layers
+// (forward and both backward GEMMs), at 1 and 2 threads.
+//   build-simd/bench/bm_gemm --benchmark_counters_tabular=true
+//   OPENBLAS_CORETYPE=SkylakeX build-simd/bench/bm_gemm ...   (OpenBLAS's AVX-512 kernels)
+// "peak" is the fraction of the CPU's nominal f32 FMA peak at that thread count
+// (LOOM_PEAK_GFLOPS_PER_CORE, default 83.2 = 2.6 GHz x 32 flop/cycle on Zen 4).
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
+#include <cstdlib>
+#include <string>
+
 #include "loom/autograd/ops.h"
 #include "loom/core/generator.h"
+#include "loom/kernels/gemm.h"
+#include "loom/runtime/parallel.h"
 
 namespace {
 
-void set_flops(benchmark::State& state, int64_t m, int64_t n, int64_t k) {
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(2.0 * m * n * k * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+double peak_per_core() {
+  const char* v = std::getenv("LOOM_PEAK_GFLOPS_PER_CORE");
+  return v ? std::atof(v) : 83.2;
 }
 
-void BM_LoomMatmul(benchmark::State& state) {
-  const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
-  loom::Generator g(1);
-  loom::Tensor a = g.normal_tensor({m, k}, 0, 1), b = g.normal_tensor({k, n}, 0, 1);
-  for (auto _ : state)
-    benchmark::DoNotOptimize(loom::matmul(a, b).raw_data());
-  set_flops(state, m, n, k);
-}
-
-void BM_OpenBlasSgemm(benchmark::State& state) {
-  const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
-  loom::Generator g(1);
-  loom::Tensor a = g.normal_tensor({m, k}, 0, 1), b = g.normal_tensor({k, n}, 0, 1);
-  loom::Tensor c = loom::Tensor::empty({m, n});
-  for (auto _ : state) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a.data<float>(), k, b.data<float>(), n, 0.0f,
-                c.data<float>(), n);
-    benchmark::DoNotOptimize(c.raw_data());
+struct Problem {
+  int64_t m, n, k;
+  bool ta, tb;
+  loom::Tensor a, b, c;
+  explicit Problem(const benchmark::State& s)
+      : m(s.range(0)), n(s.range(1)), k(s.range(2)), ta(s.range(3) & 1), tb(s.range(3) & 2) {
+    loom::Generator g(1);
+    a = g.normal_tensor(ta ? loom::Shape{k, m} : loom::Shape{m, k}, 0, 1);
+    b = g.normal_tensor(tb ? loom::Shape{n, k} : loom::Shape{k, n}, 0, 1);
+    c = loom::Tensor::zeros({m, n});
   }
-  set_flops(state, m, n, k);
+  int64_t lda() const { return ta ? m : k; }
+  int64_t ldb() const { return tb ? k : n; }
+  loom::kernels::GemmArgs args() const {
+    loom::kernels::GemmArgs g;
+    g.trans_a = ta;
+    g.trans_b = tb;
+    g.m = m;
+    g.n = n;
+    g.k = k;
+    g.a = a.raw_data();
+    g.lda = lda();
+    g.b = b.raw_data();
+    g.ldb = ldb();
+    g.c = c.raw_data();
+    g.ldc = n;
+    return g;
+  }
+  void sgemm(int64_t n0, int64_t n1) const {  // columns [n0, n1) of C
+    const float* bp = b.data<float>() + (tb ? n0 * k : n0);
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n1 - n0, k, 1.0f,
+                a.data<float>(), lda(), bp, ldb(), 0.0f, c.data<float>() + n0, n);
+  }
+};
+
+void finish(benchmark::State& state, const Problem& p, int threads) {
+  const double flops = 2.0 * p.m * p.n * p.k;
+  state.counters["GFLOP/s"] = benchmark::Counter(flops * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  state.counters["peak"] =
+      benchmark::Counter(flops * state.iterations() / 1e9 / (peak_per_core() * threads), benchmark::Counter::kIsRate);
+  state.SetLabel(std::string(openblas_get_corename()) + " " + std::to_string(threads) + "t");
 }
 
-// {batch, out, in} of the MLP's layers, the CNN's second conv as a GEMM, and a square.
-#define GEMM_SHAPES \
-  Args({64, 256, 784})->Args({64, 128, 256})->Args({64, 12544, 288})->Args({64, 128, 3136})->Args({1024, 1024, 1024})
-BENCHMARK(BM_LoomMatmul)->GEMM_SHAPES;
-BENCHMARK(BM_OpenBlasSgemm)->GEMM_SHAPES;
+// loom: the gemm kernel list (what matmul, linear and im2col call), with loom's
+// thread budget (which also sets OpenBLAS's threads).
+void BM_Loom(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(4));
+  loom::runtime::set_num_threads(threads);
+  Problem p(state);
+  const auto args = p.args();
+  for (auto _ : state) {
+    loom::kernels::gemm_kernels()(args);
+    benchmark::ClobberMemory();
+  }
+  finish(state, p, threads);
+}
+
+// cblas_sgemm called directly, OpenBLAS's own threads.
+void BM_OpenBlas(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(4));
+  loom::runtime::set_num_threads(threads);
+  openblas_set_num_threads(threads);
+  Problem p(state);
+  for (auto _ : state) {
+    p.sgemm(0, p.n);
+    benchmark::ClobberMemory();
+  }
+  finish(state, p, threads);
+}
+
+// OpenBLAS at one thread per piece, the columns of C split over loom's pool
+// (pieces a multiple of 16 columns wide).
+void BM_PoolSplit(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(4));
+  loom::runtime::set_num_threads(threads);
+  openblas_set_num_threads(1);
+  Problem p(state);
+  const int64_t blocks = (p.n + 15) / 16;
+  for (auto _ : state) {
+    loom::runtime::parallel_for(0, blocks, 1,
+                                [&](int64_t lo, int64_t hi) { p.sgemm(lo * 16, std::min(p.n, hi * 16)); });
+    benchmark::ClobberMemory();
+  }
+  finish(state, p, threads);
+  openblas_set_num_threads(threads);
+}
+
+// The reference entry (naive loops, double accumulation): the correctness baseline.
+void BM_Reference(benchmark::State& state) {
+  Problem p(state);
+  const auto args = p.args();
+  const auto& ref = loom::kernels::gemm_kernels().entries().back();
+  for (auto _ : state) {
+    ref.run(args);
+    benchmark::ClobberMemory();
+  }
+  finish(state, p, 1);
+}
+
+// Registered shape by shape, the variants next to each other, so each ratio comes
+// from back-to-back runs (these machines are shared and noisy).
+const int registered = [] {
+  // {m, n, k, trans (1 = A, 2 = B)}
+  const int64_t shapes[][4] = {
+      // MLP 784-256-128-10, batch 64: forward x @ W^T, grad_x = g @ W, grad_W = g^T @ x
+      {64, 256, 784, 2},
+      {64, 784, 256, 0},
+      {256, 784, 64, 1},
+      {64, 128, 256, 2},
+      {64, 256, 128, 0},
+      {128, 256, 64, 1},
+      {64, 10, 128, 2},
+      {64, 128, 10, 0},
+      {10, 128, 64, 1},
+      // CNN: conv2 as im2col GEMM [64 x 288] x [288 x 12544], conv1 [32 x 9] x [9 x 50176],
+      // and the 3136 -> 128 linear with its backward
+      {64, 12544, 288, 0},
+      {32, 50176, 9, 0},
+      {64, 128, 3136, 2},
+      {64, 3136, 128, 0},
+      {128, 3136, 64, 1},
+  };
+  for (const auto& r : shapes)
+    for (int64_t t : {1, 2}) {
+      const std::string tag = "/" + std::to_string(r[0]) + "x" + std::to_string(r[1]) + "x" + std::to_string(r[2]) +
+                              "/tr" + std::to_string(r[3]) + "/thr" + std::to_string(t);
+      using Fn = void (*)(benchmark::State&);
+      const std::pair<const char*, Fn> variants[] = {
+          {"Loom", BM_Loom}, {"OpenBlas", BM_OpenBlas}, {"PoolSplit", BM_PoolSplit}, {"Reference", BM_Reference}};
+      for (auto [name, fn] : variants) {
+        if (fn == BM_Reference && (t != 1 || r[0] * r[1] * r[2] > 20'000'000))
+          continue;
+        benchmark::RegisterBenchmark((std::string(name) + tag).c_str(), fn)
+            ->Args({r[0], r[1], r[2], r[3], t})
+            ->UseRealTime();
+      }
+    }
+  return 0;
+}();
 
 }  // namespace

@@ -1,5 +1,6 @@
 #pragma once
 #include "loom/kernels/elementwise.h"
+#include "loom/kernels/fused.h"
 #include "loom/kernels/gemm.h"
 #include "loom/kernels/nn_kernels.h"
 #include "loom/kernels/reduce.h"

@@ -1,10 +1,14 @@
 #include "loom/autograd/engine.h"
 
 #include <unordered_map>
+#include <vector>
 
+#include "loom/autograd/grad_hooks.h"
 #include "loom/autograd/grad_mode.h"
 #include "loom/autograd/node.h"
 #include "loom/autograd/ops.h"
+#include "loom/runtime/executor.h"
+#include "loom/runtime/parallel.h"
 
 namespace loom::autograd {
 namespace {
@@ -45,6 +49,7 @@ void backward(const Tensor& root, const Tensor& grad_root, bool retain_graph) {
   NoGradGuard no_grad;
   if (!root.grad_fn()) {  // the root is itself a leaf
     accumulate_into_leaf(root.impl(), seed);
+    run_leaf_grad_hooks(root.impl());
     return;
   }
 
@@ -65,30 +70,84 @@ void backward(const Tensor& root, const Tensor& grad_root, bool retain_graph) {
     }
   }
 
-  // Run nodes once all their consumers have delivered gradients.
+  // NOTE [Backward schedule]
+  // Nodes run in waves: a wave is every node whose consumers have all delivered
+  // their gradients. The nodes of a wave are independent, so with inter-op
+  // parallelism on (runtime::interop_enabled(), LOOM_INTEROP=1) their backward
+  // closures run at the same time, each on one thread (runtime/executor.h).
+  // Their results are then delivered one node after another in wave order, edge
+  // by edge, on this thread: every gradient slot receives its contributions in
+  // the same order whether the closures ran concurrently or not, so the
+  // gradients are bit-identical either way. A graph that is a chain has waves of
+  // one node and runs exactly as a plain depth-first walk would.
+  const bool concurrent = runtime::interop_enabled() && !runtime::in_interop_task() && !runtime::in_parallel_region();
   std::unordered_map<Node*, Tensor> pending;
   pending[root.grad_fn().get()] = seed;
-  std::vector<Node*> ready{root.grad_fn().get()};
-  while (!ready.empty()) {
-    Node* n = ready.back();
-    ready.pop_back();
-    Tensor grad_out = std::move(pending[n]);
-    pending.erase(n);
-    // A node that no gradient reached still runs its bookkeeping, with no math.
-    std::vector<Tensor> grads = grad_out.defined() ? n->apply(grad_out) : std::vector<Tensor>(n->edges().size());
-    if (!retain_graph)
-      n->release();
-    for (size_t i = 0; i < grads.size(); ++i) {
-      const Node::Edge& e = n->edges()[i];
-      if (e.node) {
-        if (grads[i].defined())
-          accumulate(pending[e.node.get()], grads[i]);
-        if (--consumers[e.node.get()] == 0)
-          ready.push_back(e.node.get());
-      } else if (e.leaf && grads[i].defined()) {
-        accumulate_into_leaf(e.leaf.get(), grads[i]);
+  std::vector<Node*> wave{root.grad_fn().get()};
+  std::vector<Node*> next;
+  std::vector<Tensor> grad_outs;
+  std::vector<std::vector<Tensor>> grads;
+  while (!wave.empty()) {
+    grad_outs.assign(wave.size(), Tensor());
+    grads.assign(wave.size(), {});
+    size_t with_math = 0;
+    for (size_t i = 0; i < wave.size(); ++i) {
+      auto it = pending.find(wave[i]);
+      if (it != pending.end()) {
+        grad_outs[i] = std::move(it->second);
+        pending.erase(it);
       }
+      with_math += grad_outs[i].defined() ? 1 : 0;
     }
+    // A node that no gradient reached still runs its bookkeeping, with no math.
+    auto run_node = [&](size_t i) {
+      grads[i] = grad_outs[i].defined() ? wave[i]->apply(grad_outs[i]) : std::vector<Tensor>(wave[i]->edges().size());
+      grad_outs[i] = Tensor();
+    };
+    if (concurrent && with_math >= 2) {
+      // Which nodes have math is decided before any task starts: a task clears
+      // its grad_outs entry when it is done.
+      std::vector<char> math(wave.size());
+      for (size_t i = 0; i < wave.size(); ++i)
+        math[i] = grad_outs[i].defined();
+      runtime::TaskGroup group;
+      for (size_t i = 0; i < wave.size(); ++i) {
+        if (math[i]) {
+          group.run([&run_node, i] {
+            NoGradGuard task_no_grad;  // grad mode is per thread
+            run_node(i);
+          });
+        }
+      }
+      for (size_t i = 0; i < wave.size(); ++i)
+        if (!math[i])
+          run_node(i);
+      group.wait();
+    } else {
+      for (size_t i = 0; i < wave.size(); ++i)
+        run_node(i);
+    }
+    next.clear();
+    for (size_t k = 0; k < wave.size(); ++k) {
+      Node* n = wave[k];
+      if (!retain_graph)
+        n->release();
+      for (size_t i = 0; i < grads[k].size(); ++i) {
+        const Node::Edge& e = n->edges()[i];
+        if (e.node) {
+          if (grads[k][i].defined())
+            accumulate(pending[e.node.get()], grads[k][i]);
+          if (--consumers[e.node.get()] == 0)
+            next.push_back(e.node.get());
+        } else if (e.leaf) {
+          if (grads[k][i].defined())
+            accumulate_into_leaf(e.leaf.get(), grads[k][i]);
+          run_leaf_grad_hooks(e.leaf.get());  // also with no gradient: NOTE [Leaf gradient hooks]
+        }
+      }
+      grads[k].clear();
+    }
+    wave.swap(next);
   }
 }
 

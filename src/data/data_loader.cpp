@@ -7,6 +7,7 @@
 #include "loader_prefetch.h"
 #include "loom/core/error.h"
 #include "loom/data/sampling.h"
+#include "loom/runtime/profiler.h"
 #include "loom/runtime/task_pool.h"
 
 namespace loom::data {
@@ -74,6 +75,7 @@ void DataLoader::set_epoch(int64_t epoch, int64_t first_batch) {
 }
 
 std::optional<Batch> DataLoader::next() {
+  LOOM_PROFILE_SCOPE("next_batch");
   if (next_batch_ >= num_batches())
     return std::nullopt;
   Batch batch;

@@ -1,12 +1,35 @@
 // The ordered kernel list of every family (NOTE [Kernel lists] in registry.h).
 // Fastest entries first; the reference entry, last, accepts every CPU float case.
 // A new backend or ISA adds its entry here, above the reference.
+#include <cstdlib>
+
+#include "cpu/conv_kernels.h"
 #include "cpu/cpu_common.h"
 #include "cpu/kernels_cpu.h"
+#include "cpu/onednn_conv.h"
+#include "cpu/simd_entries.h"
 
 namespace loom::kernels {
 
 using cpu::declines_unless_cpu_float;
+using cpu::simd::Isa;
+
+// The SIMD ISAs, best first: each family lists an entry per ISA above its reference.
+constexpr Isa kSimdIsas[] = {Isa::avx512, Isa::avx2};
+
+namespace {
+// LOOM_GEMM=openblas makes the gemm list skip oneDNN (to compare the two).
+const std::string& gemm_backend_override() {
+  static const std::string value = [] {
+    const char* env = std::getenv("LOOM_GEMM");
+    std::string v = env ? env : "";
+    LOOM_CHECK(v.empty() || v == "auto" || v == "onednn" || v == "openblas", "LOOM_GEMM='", v,
+               "' is not a GEMM backend (expected auto, onednn or openblas)");
+    return v;
+  }();
+  return value;
+}
+}  // namespace
 
 const char* unary_op_name(UnaryOp op) {
   static const char* const kNames[] = {"neg",  "relu",  "gelu", "tanh",   "sigmoid",    "exp",         "log",
@@ -26,6 +49,15 @@ const char* binary_op_name(BinaryOp op) {
 UnaryKernels& unary_kernels() {
   static UnaryKernels list = [] {
     UnaryKernels l("unary");
+    for (Isa isa : kSimdIsas)
+      l.add(
+          cpu::simd::isa_name(isa),
+          [isa](UnaryOp op, const Tensor& s, const Tensor& d, double, double) {
+            return cpu::simd::unary_declines(isa, op, s, d);
+          },
+          [isa](UnaryOp op, const Tensor& s, const Tensor& d, double a, double b) {
+            cpu::simd::unary_run(isa, op, s, d, a, b);
+          });
     l.add(
         "cpu_reference",
         [](UnaryOp, const Tensor& s, const Tensor& d, double, double) { return declines_unless_cpu_float(d, s); },
@@ -38,6 +70,15 @@ UnaryKernels& unary_kernels() {
 BinaryKernels& binary_kernels() {
   static BinaryKernels list = [] {
     BinaryKernels l("binary");
+    for (Isa isa : kSimdIsas)
+      l.add(
+          cpu::simd::isa_name(isa),
+          [isa](BinaryOp, const Tensor& a, const Tensor& b, const Tensor& d) {
+            return cpu::simd::binary_declines(isa, a, b, d);
+          },
+          [isa](BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& d) {
+            cpu::simd::binary_run(isa, op, a, b, d);
+          });
     l.add(
         "cpu_reference",
         [](BinaryOp, const Tensor& a, const Tensor& b, const Tensor& d) { return declines_unless_cpu_float(d, a, b); },
@@ -50,6 +91,15 @@ BinaryKernels& binary_kernels() {
 ReduceKernels& reduce_kernels() {
   static ReduceKernels list = [] {
     ReduceKernels l("reduce");
+    for (Isa isa : kSimdIsas)
+      l.add(
+          cpu::simd::isa_name(isa),
+          [isa](ReduceOp op, const Tensor& s, const Tensor& d, int64_t, int64_t r, int64_t) {
+            return cpu::simd::reduce_declines(isa, op, s, d, r);
+          },
+          [isa](ReduceOp op, const Tensor& s, const Tensor& d, int64_t outer, int64_t r, int64_t inner) {
+            cpu::simd::reduce_run(isa, op, s, d, outer, r, inner);
+          });
     l.add(
         "cpu_reference",
         [](ReduceOp, const Tensor& s, const Tensor&, int64_t, int64_t, int64_t) {
@@ -71,6 +121,22 @@ GemmKernels& gemm_kernels() {
         return std::string("dtype ") + dtype_name(g.dtype);
       return "";
     };
+    // NOTE [oneDNN sgemm]: faster than OpenBLAS on the reference models' shapes.
+    // LOOM_GEMM=openblas skips it (for comparisons).
+    l.add(
+        "onednn_sgemm",
+        [float_cpu](const GemmArgs& g) -> std::string {
+          if (std::string why = float_cpu(g); !why.empty())
+            return why;
+          if (g.dtype != DType::f32)
+            return std::string("dtype ") + dtype_name(g.dtype) + " (oneDNN's sgemm is f32 only)";
+          if (g.m == 0 || g.n == 0 || g.k == 0)
+            return "empty GEMM";
+          if (gemm_backend_override() == "openblas")
+            return "LOOM_GEMM=openblas";
+          return "";
+        },
+        cpu::gemm_onednn);
     l.add("openblas", float_cpu, cpu::gemm_openblas);
     l.add("cpu_reference", float_cpu, cpu::gemm_reference);
     return l;
@@ -81,12 +147,26 @@ GemmKernels& gemm_kernels() {
 Conv2dForwardKernels& conv2d_forward_kernels() {
   static Conv2dForwardKernels list = [] {
     Conv2dForwardKernels l("conv2d_forward");
+    l.add("onednn", cpu::conv2d_forward_onednn_declines, cpu::conv2d_forward_onednn);
+    l.add(
+        "im2col_split",
+        [](const Window2d&, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y) {
+          std::string why = declines_unless_cpu_float(x, w, b, y);
+          return why.empty() ? cpu::conv2d_split_declines(x) : why;
+        },
+        cpu::conv2d_forward_split);
     l.add(
         "im2col_gemm",
         [](const Window2d&, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y) {
           return declines_unless_cpu_float(x, w, b, y);
         },
         cpu::conv2d_forward_im2col);
+    l.add(
+        "cpu_reference",
+        [](const Window2d&, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y) {
+          return declines_unless_cpu_float(x, w, b, y);
+        },
+        cpu::conv2d_forward_reference);
     return l;
   }();
   return list;
@@ -95,12 +175,26 @@ Conv2dForwardKernels& conv2d_forward_kernels() {
 Conv2dBackwardInputKernels& conv2d_backward_input_kernels() {
   static Conv2dBackwardInputKernels list = [] {
     Conv2dBackwardInputKernels l("conv2d_backward_input");
+    l.add("onednn", cpu::conv2d_backward_input_onednn_declines, cpu::conv2d_backward_input_onednn);
+    l.add(
+        "im2col_split",
+        [](const Window2d&, const Tensor& gy, const Tensor& w, const Tensor& gx) {
+          std::string why = declines_unless_cpu_float(gy, w, gx);
+          return why.empty() ? cpu::conv2d_split_declines(gy) : why;
+        },
+        cpu::conv2d_backward_input_split);
     l.add(
         "col2im_gemm",
         [](const Window2d&, const Tensor& gy, const Tensor& w, const Tensor& gx) {
           return declines_unless_cpu_float(gy, w, gx);
         },
         cpu::conv2d_backward_input_col2im);
+    l.add(
+        "cpu_reference",
+        [](const Window2d&, const Tensor& gy, const Tensor& w, const Tensor& gx) {
+          return declines_unless_cpu_float(gy, w, gx);
+        },
+        cpu::conv2d_backward_input_reference);
     return l;
   }();
   return list;
@@ -109,12 +203,26 @@ Conv2dBackwardInputKernels& conv2d_backward_input_kernels() {
 Conv2dBackwardWeightKernels& conv2d_backward_weight_kernels() {
   static Conv2dBackwardWeightKernels list = [] {
     Conv2dBackwardWeightKernels l("conv2d_backward_weight");
+    l.add("onednn", cpu::conv2d_backward_weight_onednn_declines, cpu::conv2d_backward_weight_onednn);
+    l.add(
+        "im2col_split",
+        [](const Window2d&, const Tensor& x, const Tensor& gy, const Tensor& gw) {
+          std::string why = declines_unless_cpu_float(x, gy, gw);
+          return why.empty() ? cpu::conv2d_split_declines(x) : why;
+        },
+        cpu::conv2d_backward_weight_split);
     l.add(
         "im2col_gemm",
         [](const Window2d&, const Tensor& x, const Tensor& gy, const Tensor& gw) {
           return declines_unless_cpu_float(x, gy, gw);
         },
         cpu::conv2d_backward_weight_im2col);
+    l.add(
+        "cpu_reference",
+        [](const Window2d&, const Tensor& x, const Tensor& gy, const Tensor& gw) {
+          return declines_unless_cpu_float(x, gy, gw);
+        },
+        cpu::conv2d_backward_weight_reference);
     return l;
   }();
   return list;
@@ -175,6 +283,11 @@ AvgPoolKernels& avg_pool2d_backward_kernels() {
 SoftmaxForwardKernels& softmax_forward_kernels() {
   static SoftmaxForwardKernels list = [] {
     SoftmaxForwardKernels l("softmax_forward");
+    for (Isa isa : kSimdIsas)
+      l.add(
+          cpu::simd::isa_name(isa),
+          [isa](const Tensor& s, const Tensor& d, bool) { return cpu::simd::softmax_declines(isa, s, d, Tensor()); },
+          [isa](const Tensor& s, const Tensor& d, bool log) { cpu::simd::softmax_forward_run(isa, s, d, log); });
     l.add(
         "cpu_reference", [](const Tensor& s, const Tensor& d, bool) { return declines_unless_cpu_float(s, d); },
         cpu::softmax_forward_reference);
@@ -186,6 +299,15 @@ SoftmaxForwardKernels& softmax_forward_kernels() {
 SoftmaxBackwardKernels& softmax_backward_kernels() {
   static SoftmaxBackwardKernels list = [] {
     SoftmaxBackwardKernels l("softmax_backward");
+    for (Isa isa : kSimdIsas)
+      l.add(
+          cpu::simd::isa_name(isa),
+          [isa](const Tensor& y, const Tensor& gy, const Tensor& gx, bool) {
+            return cpu::simd::softmax_declines(isa, y, gy, gx);
+          },
+          [isa](const Tensor& y, const Tensor& gy, const Tensor& gx, bool log) {
+            cpu::simd::softmax_backward_run(isa, y, gy, gx, log);
+          });
     l.add(
         "cpu_reference",
         [](const Tensor& y, const Tensor& gy, const Tensor& gx, bool) { return declines_unless_cpu_float(y, gy, gx); },
@@ -239,6 +361,52 @@ ScatterKernels& index_add_rows_kernels() {
         "cpu_reference",
         [](const Tensor& s, const Tensor&, const Tensor& d) { return declines_unless_cpu_float(s, d); },
         cpu::index_add_rows_reference);
+    return l;
+  }();
+  return list;
+}
+
+BiasActKernels& bias_act_kernels() {
+  static BiasActKernels list = [] {
+    BiasActKernels l("bias_act");
+    for (Isa isa : kSimdIsas)
+      l.add(
+          cpu::simd::isa_name(isa),
+          [isa](Activation, const Tensor& b, const Tensor& y, const Tensor& pre) {
+            return cpu::simd::bias_act_declines(isa, b, y, pre);
+          },
+          [isa](Activation act, const Tensor& b, const Tensor& y, const Tensor& pre) {
+            cpu::simd::bias_act_run(isa, act, b, y, pre);
+          });
+    l.add(
+        "cpu_reference",
+        [](Activation, const Tensor& b, const Tensor& y, const Tensor& pre) {
+          return declines_unless_cpu_float(y, b, pre);
+        },
+        cpu::bias_act_reference);
+    return l;
+  }();
+  return list;
+}
+
+BiasActBackwardKernels& bias_act_backward_kernels() {
+  static BiasActBackwardKernels list = [] {
+    BiasActBackwardKernels l("bias_act_backward");
+    for (Isa isa : kSimdIsas)
+      l.add(
+          cpu::simd::isa_name(isa),
+          [isa](Activation, const Tensor& gy, const Tensor& saved, const Tensor& gz, const Tensor& gb) {
+            return cpu::simd::bias_act_backward_declines(isa, gy, saved, gz, gb);
+          },
+          [isa](Activation act, const Tensor& gy, const Tensor& saved, const Tensor& gz, const Tensor& gb) {
+            cpu::simd::bias_act_backward_run(isa, act, gy, saved, gz, gb);
+          });
+    l.add(
+        "cpu_reference",
+        [](Activation, const Tensor& gy, const Tensor& saved, const Tensor& gz, const Tensor& gb) {
+          return declines_unless_cpu_float(gy, saved, gz, gb);
+        },
+        cpu::bias_act_backward_reference);
     return l;
   }();
   return list;

@@ -16,12 +16,25 @@ Linear::Linear(int64_t in_features, int64_t out_features, bool bias, Generator& 
 
 void Linear::reset_parameters(Generator& gen) { init::default_linear_(weight_, bias_, gen); }
 
-Tensor Linear::forward(const Tensor& x) {
-  LOOM_CHECK(x.defined() && x.dim() >= 1 && x.size(-1) == in_features_, "Linear: input has ",
+namespace {
+
+void check_input(const Tensor& x, int64_t in_features) {
+  LOOM_CHECK(x.defined() && x.dim() >= 1 && x.size(-1) == in_features, "Linear: input has ",
              x.defined() && x.dim() >= 1 ? x.size(-1) : 0, " features in its last axis but the layer expects ",
-             in_features_, " (input shape ", x.defined() ? shape_str(x.shape()) : std::string("undefined"),
+             in_features, " (input shape ", x.defined() ? shape_str(x.shape()) : std::string("undefined"),
              "); flatten the input or check the previous layer's output size");
+}
+
+}  // namespace
+
+Tensor Linear::forward(const Tensor& x) {
+  check_input(x, in_features_);
   return linear(x, weight_, bias_);
+}
+
+Tensor Linear::forward_act(const Tensor& x, Activation act) {
+  check_input(x, in_features_);
+  return linear_act(x, weight_, bias_, act);
 }
 
 std::string Linear::describe() const {

@@ -1,5 +1,10 @@
 #include "loom/nn/sequential.h"
 
+#include <typeinfo>
+
+#include "loom/nn/activation.h"
+#include "loom/nn/linear.h"
+
 namespace loom::nn {
 
 Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> modules) {
@@ -13,10 +18,37 @@ Sequential& Sequential::add(std::shared_ptr<Module> module) {
   return *this;
 }
 
+namespace {
+
+// The activation a Linear followed by `m` can fuse (NOTE [Fused linear]); exact
+// types only, so a subclass with its own forward is never skipped.
+Activation fusable_activation(const Module& m) {
+  if (typeid(m) == typeid(ReLU))
+    return Activation::relu;
+  if (typeid(m) == typeid(GELU))
+    return Activation::gelu;
+  return Activation::none;
+}
+
+}  // namespace
+
+// A Linear followed by ReLU or GELU runs as one linear_act op. The modules stay
+// as they are (names, state_dict, describe), only the forward pass is fused.
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
-  for (const auto& [name, child] : children())
-    y = child->forward(y);
+  const auto& ch = children();
+  for (size_t i = 0; i < ch.size(); ++i) {
+    Module& m = *ch[i].second;
+    if (i + 1 < ch.size() && typeid(m) == typeid(Linear)) {
+      const Activation act = fusable_activation(*ch[i + 1].second);
+      if (act != Activation::none) {
+        y = static_cast<Linear&>(m).forward_act(y, act);
+        ++i;
+        continue;
+      }
+    }
+    y = m.forward(y);
+  }
   return y;
 }
 

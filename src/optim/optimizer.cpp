@@ -4,6 +4,8 @@
 #include <map>
 #include <unordered_set>
 
+#include "loom/runtime/profiler.h"
+
 namespace loom::optim {
 namespace {
 
@@ -215,6 +217,7 @@ std::vector<Optimizer::Segment> Optimizer::make_segments() const {
 }
 
 void Optimizer::for_each_segment(const std::function<void(Segment&)>& fn) {
+  LOOM_PROFILE_SCOPE("optimizer_step");  // every optimizer's step() runs through here
   for (Segment& s : make_segments()) {
     fn(s);
     if (s.write_back.defined())

@@ -84,6 +84,12 @@ std::map<OpId, Case> cases() {
   c[OpId::unsqueeze] = {{{3, 2}}, [](const Inputs& x) { return unsqueeze(x[0], 1); }};
   c[OpId::contiguous] = {{{3, 2}}, [](const Inputs& x) { return contiguous(transpose(x[0], 0, 1)); }};
   c[OpId::sum_to] = {{{2, 3, 4}}, [](const Inputs& x) { return sum_to(x[0], {3, 1}); }};
+  c[OpId::linear_act] = {
+      {{2, 3, 4}, {5, 4}, {5}}, [](const Inputs& x) {
+        // relu, gelu and bias-only, summed so one case checks all three
+        return add(add(linear_act(x[0], x[1], x[2], Activation::relu), linear_act(x[0], x[1], x[2], Activation::gelu)),
+                   linear_act(x[0], x[1], Tensor(), Activation::none));
+      }};
   c[OpId::concat] = {{{2, 3}, {2, 1}}, [](const Inputs& x) { return concat({x[0], x[1]}, 1); }};
   return c;
 }
@@ -149,6 +155,41 @@ TEST(Gradcheck, ConvAndPoolFastPaths) {
   auto pool = [](const Inputs& x) { return max_pool2d(x[0], {.kernel_h = 2, .kernel_w = 2}); };
   r = autograd::gradcheck(pool, {input({2, 3, 6, 4})});
   EXPECT_TRUE(r.ok) << r.detail;
+}
+
+}  // namespace
+}  // namespace loom
+
+namespace loom {
+namespace {
+
+// linear_act (NOTE [Fused linear]) against the unfused ops, in f32 through the
+// SIMD entries: outputs and every input's gradient agree to float tolerance.
+TEST(LinearAct, MatchesUnfusedLinearThenActivation) {
+  for (Activation act : {Activation::none, Activation::relu, Activation::gelu}) {
+    Generator gen(11);
+    Tensor x = gen.uniform_tensor({37, 33}, -1, 1).set_requires_grad(true);
+    Tensor w = gen.uniform_tensor({19, 33}, -1, 1).set_requires_grad(true);
+    Tensor b = gen.uniform_tensor({19}, -1, 1).set_requires_grad(true);
+    Tensor gy = gen.uniform_tensor({37, 19}, -1, 1);
+    auto grads = [&](bool fused) {
+      for (Tensor* t : {&x, &w, &b})
+        t->set_grad(Tensor());
+      Tensor y = fused ? linear_act(x, w, b, act)
+                       : (act == Activation::relu   ? relu(linear(x, w, b))
+                          : act == Activation::gelu ? gelu(linear(x, w, b))
+                                                    : linear(x, w, b));
+      sum(mul(y, gy)).backward();
+      return std::vector<Tensor>{y.detach(), x.grad(), w.grad(), b.grad()};
+    };
+    auto fused = grads(true), plain = grads(false);
+    for (size_t i = 0; i < fused.size(); ++i) {
+      auto f = fused[i].to_vector<float>(), p = plain[i].to_vector<float>();
+      ASSERT_EQ(f.size(), p.size());
+      for (size_t k = 0; k < f.size(); ++k)
+        ASSERT_NEAR(f[k], p[k], 1e-5 + 1e-5 * std::abs(p[k])) << "act " << int(act) << " tensor " << i << " at " << k;
+    }
+  }
 }
 
 }  // namespace

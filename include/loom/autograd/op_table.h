@@ -15,7 +15,8 @@ namespace loom::autograd {
   X(sqrt) X(abs) X(sum) X(mean) X(amax) X(softmax) X(log_softmax) X(nll_loss)            \
   X(cross_entropy) X(mse_loss) X(conv2d) X(max_pool2d) X(avg_pool2d) X(batch_norm)       \
   X(layer_norm) X(dropout) X(embedding) X(reshape) X(flatten) X(permute) X(transpose)    \
-  X(slice) X(expand) X(squeeze) X(unsqueeze) X(contiguous) X(sum_to) X(concat)
+  X(slice) X(expand) X(squeeze) X(unsqueeze) X(contiguous) X(sum_to) X(concat)        \
+  X(linear_act)
 // clang-format on
 
 enum class OpId : unsigned short {
@@ -31,6 +32,8 @@ constexpr const char* kOpNames[] = {
 #undef LOOM_OP_NAME
 };
 static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == static_cast<size_t>(OpId::kCount), "every op needs a name");
+// Adding an op? Add its gradcheck case in tests/autograd/gradcheck_test.cpp, then this count.
+static_assert(static_cast<size_t>(OpId::kCount) == 46, "update the op count with the new op's gradcheck case");
 
 constexpr const char* op_name(OpId id) { return kOpNames[static_cast<size_t>(id)]; }
 constexpr size_t kNumOps = static_cast<size_t>(OpId::kCount);

@@ -8,6 +8,7 @@
 
 #include "loom/core/generator.h"
 #include "loom/core/tensor.h"
+#include "loom/kernels/op_codes.h"
 
 namespace loom {
 
@@ -56,6 +57,10 @@ Tensor abs(const Tensor& x);
 Tensor matmul(const Tensor& a, const Tensor& b);
 // x[..., in] @ weight[out, in]^T + bias[out], as torch.nn.functional.linear.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+// act(linear(x, weight, bias)) in one op: the bias add and activation run in one
+// pass over the GEMM's output (NOTE [Fused linear] in src/autograd/ops/linalg.cpp).
+using Activation = kernels::Activation;
+Tensor linear_act(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation act);
 
 // ---- reductions (axes may be negative; empty axes = all) ------------------------------
 Tensor sum(const Tensor& x, std::vector<int64_t> axes = {}, bool keepdim = false);

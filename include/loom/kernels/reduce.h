@@ -2,11 +2,10 @@
 #include <cstdint>
 
 #include "loom/core/tensor.h"
+#include "loom/kernels/op_codes.h"
 #include "loom/kernels/registry.h"
 
 namespace loom::kernels {
-
-enum class ReduceOp : uint8_t { sum, max, min, argmax, kCount };
 
 // reduce(op, src, dst, outer, r, inner): src is contiguous and read as
 // [outer, r, inner]; dst is contiguous [outer, inner] and gets the reduction

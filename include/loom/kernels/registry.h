@@ -39,7 +39,6 @@ class KernelList<void(Args...)> {
 
   void operator()(Args... args) const {
     const bool verbose = verbose_kernels();
-    std::string reasons;
     for (const Entry& e : entries_) {
       std::string why = e.declines ? e.declines(args...) : std::string();
       if (why.empty()) {
@@ -50,8 +49,11 @@ class KernelList<void(Args...)> {
       }
       if (verbose)
         log_kernel_choice(family_, e.name, why);
-      reasons += "\n  " + e.name + ": " + why;
     }
+    // Only the failing call pays for collecting the reasons (this runs per op call).
+    std::string reasons;
+    for (const Entry& e : entries_)
+      reasons += "\n  " + e.name + ": " + e.declines(args...);
     LOOM_THROW(NotImplementedError, family_, ": no kernel accepts these arguments:", reasons);
   }
 

@@ -11,6 +11,9 @@ class Linear : public Module {
  public:
   Linear(int64_t in_features, int64_t out_features, bool bias = true, Generator& gen = default_generator());
   Tensor forward(const Tensor& x) override;
+  // act(forward(x)) as one fused op (linear_act); Sequential uses it for a Linear
+  // followed by ReLU or GELU.
+  Tensor forward_act(const Tensor& x, Activation act);
   std::string describe() const override;
   void reset_parameters(Generator& gen = default_generator());
 

@@ -1,4 +1,5 @@
-// matmul and linear, through the GEMM kernel list.
+// matmul, linear and linear_act, through the GEMM kernel list.
+#include "loom/kernels/fused.h"
 #include "loom/kernels/gemm.h"
 #include "ops/op_util.h"
 
@@ -98,20 +99,28 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   });
 }
 
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  check_float(x, "linear");
-  check_float(weight, "linear");
-  check_same_dtype(x, weight, "linear");
-  LOOM_CHECK(weight.dim() == 2, "linear: weight must be [out, in], got ", shape_str(weight.shape()));
-  LOOM_CHECK(x.dim() >= 1 && x.size(-1) == weight.size(1), "linear: input has ", x.dim() ? x.size(-1) : 0,
+namespace {
+
+void check_linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const char* op) {
+  check_float(x, op);
+  check_float(weight, op);
+  check_same_dtype(x, weight, op);
+  LOOM_CHECK(weight.dim() == 2, op, ": weight must be [out, in], got ", shape_str(weight.shape()));
+  LOOM_CHECK(x.dim() >= 1 && x.size(-1) == weight.size(1), op, ": input has ", x.dim() ? x.size(-1) : 0,
              " features but the layer expects ", weight.size(1), " (input shape ", shape_str(x.shape()),
              ", weight shape ", shape_str(weight.shape()), ")");
-  const int64_t in = weight.size(1), out_features = weight.size(0);
   if (bias.defined()) {
-    check_same_dtype(x, bias, "linear");
-    LOOM_CHECK(bias.dim() == 1 && bias.size(0) == out_features, "linear: bias shape ", shape_str(bias.shape()),
-               " does not match ", out_features, " output features");
+    check_same_dtype(x, bias, op);
+    LOOM_CHECK(bias.dim() == 1 && bias.size(0) == weight.size(0), op, ": bias shape ", shape_str(bias.shape()),
+               " does not match ", weight.size(0), " output features");
   }
+}
+
+}  // namespace
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  check_linear(x, weight, bias, "linear");
+  const int64_t in = weight.size(1), out_features = weight.size(0);
   Tensor x2 = x.contiguous().view({-1, in});
   const int64_t rows = x2.size(0);
   Tensor y = Tensor::empty({rows, out_features}, x.dtype(), x.device());
@@ -129,6 +138,38 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                   return std::vector<Tensor>{gx ? reshape(matmul(g2, weight), xs) : Tensor(),
                                              gw ? matmul(transpose(g2, 0, 1), x2) : Tensor(),
                                              has_bias ? sum(g2, {0}) : Tensor()};
+                });
+}
+
+// NOTE [Fused linear]
+// linear_act = act(x @ W^T + b) as one op: the GEMM writes y, then one pass over y
+// (still in cache) adds the bias and applies the activation. The backward makes one
+// pass computing grad_z = grad_y * act'(z) together with the bias gradient (its
+// column sums), then the two GEMMs. relu saves only its output (y > 0 exactly where
+// z > 0); gelu saves z. nn::Sequential uses it for a Linear followed by ReLU/GELU.
+Tensor linear_act(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation act) {
+  check_linear(x, weight, bias, "linear_act");
+  const int64_t in = weight.size(1), out_features = weight.size(0);
+  Tensor x2 = x.contiguous().view({-1, in});
+  const int64_t rows = x2.size(0);
+  Tensor y = Tensor::empty({rows, out_features}, x.dtype(), x.device());
+  gemm_2d(x2, transpose(weight.detach(), 0, 1), y, 0.0);
+  Tensor pre = act == Activation::gelu ? Tensor::empty({rows, out_features}, x.dtype(), x.device()) : Tensor();
+  kernels::bias_act_kernels()(act, bias.defined() ? bias.detach() : Tensor(), y, pre);
+  Shape out_shape = x.shape();
+  out_shape.back() = out_features;
+  Tensor out = y.view(out_shape);
+  // NOTE [Saved outputs]: the saved output is a detached alias.
+  Tensor saved = act == Activation::relu ? y.detach() : pre;
+  const bool gx = x.requires_grad(), gw = weight.requires_grad(), gb = bias.defined() && bias.requires_grad();
+  return record(OpId::linear_act, out, {x, weight, bias},
+                [x2, weight, saved, act, gx, gw, gb, xs = x.shape()](const Tensor& g) {
+                  Tensor g2 = g.contiguous().view({-1, weight.size(0)});
+                  Tensor gz = Tensor::empty(g2.shape(), g2.dtype(), g2.device());
+                  Tensor gbias = gb ? Tensor::empty({weight.size(0)}, g2.dtype(), g2.device()) : Tensor();
+                  kernels::bias_act_backward_kernels()(act, g2, saved, gz, gbias);
+                  return std::vector<Tensor>{gx ? reshape(matmul(gz, weight), xs) : Tensor(),
+                                             gw ? matmul(transpose(gz, 0, 1), x2) : Tensor(), gbias};
                 });
 }
 

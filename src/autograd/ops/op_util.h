@@ -3,6 +3,7 @@
 #include "loom/autograd/node.h"
 #include "loom/autograd/ops.h"
 #include "loom/kernels/elementwise.h"
+#include "loom/runtime/profiler.h"
 
 namespace loom::ops_detail {
 
@@ -13,8 +14,15 @@ namespace loom::ops_detail {
 
 inline Tensor empty_like(const Tensor& x) { return Tensor::empty(x.shape(), x.dtype(), x.device()); }
 
+// Marks where op `op` starts on this thread, for its forward span (NOTE [Op spans]
+// in node.cpp). Call only while the profiler is on.
+void profile_op_begin(const char* op);
+
 // Ops compute in floating point; integer inputs are a user error with a clear message.
+// Every op checks its inputs first, so this is also where its forward span begins.
 inline void check_float(const Tensor& x, const char* op) {
+  if (runtime::profiler_enabled())
+    profile_op_begin(op);
   LOOM_CHECK(x.defined(), op, ": input tensor is undefined");
   LOOM_CHECK(x.dtype() == DType::f32 || x.dtype() == DType::f64, op, ": expected an f32 or f64 tensor, got ",
              dtype_name(x.dtype()), " with shape ", shape_str(x.shape()));

@@ -1,11 +1,21 @@
-// Convolution as im2col + one large GEMM over the whole batch.
-//
-// cols is [C*kh*kw, N*oh*ow]: one GEMM per direction keeps OpenBLAS's threads
-// busy, where a GEMM per image would be too small to split (64x196x288 for the
-// reference CNN's second layer).
+// Convolution as im2col + GEMM, in two work splits:
+//  - im2col_gemm: one large GEMM over the whole batch. cols is [C*kh*kw, N*oh*ow],
+//    so one GEMM per direction keeps OpenBLAS's threads busy.
+//  - im2col_split (f32): the batch split statically over loom's threads, each
+//    running im2col and a single-threaded GEMM per image of its own (ATen's
+//    slow_conv2d). The output is written straight in NCHW, no transposes; weight
+//    gradients are summed per thread and then reduced in thread order, so the bits
+//    depend only on the thread count. The per-image GEMMs go through oneDNN's
+//    sgemm with the calling thread's OpenMP count set to 1, because OpenBLAS's
+//    pthreads build serialises concurrent multi-threaded calls on one lock.
+#include <omp.h>
+
+#include <oneapi/dnnl/dnnl.h>
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
+#include "cpu/conv_kernels.h"
 #include "cpu/cpu_common.h"
 #include "cpu/kernels_cpu.h"
 #include "loom/runtime/parallel.h"
@@ -171,6 +181,111 @@ void conv2d_backward_weight_im2col(const Window2d& g, const Tensor& x, const Ten
     gemm_kernels()(
         make_gemm(x.dtype(), false, true, g.oc, K, P, gyc.raw_data(), P, cols.raw_data(), P, gw.raw_data(), K));
   });
+}
+
+namespace {
+
+void sgemm_serial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                  int64_t ldb, float beta, float* c, int64_t ldc) {
+  const dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+  LOOM_ASSERT(st == dnnl_success);
+}
+
+// Runs fn(part, image_begin, image_end) for each of `parts` static slices of the
+// batch (balance211), one slice per pool thread.
+template <typename Fn>
+void for_each_batch_slice(int64_t batch, int64_t parts, Fn&& fn) {
+  runtime::parallel_for(0, parts, 1, [&](int64_t lo, int64_t hi) {
+    OmpThreads serial(1);
+    for (int64_t t = lo; t < hi; ++t) {
+      const int64_t base = batch / parts, extra = batch % parts;
+      const int64_t b = t * base + std::min(t, extra);
+      fn(t, b, b + base + (t < extra ? 1 : 0));
+    }
+  });
+}
+
+int64_t batch_parts(const Window2d& g) {
+  return std::max<int64_t>(1, std::min<int64_t>(runtime::in_parallel_region() ? 1 : runtime::num_threads(), g.n));
+}
+
+Window2d one_image(Window2d g) {
+  g.n = 1;
+  return g;
+}
+
+}  // namespace
+
+std::string conv2d_split_declines(const Tensor& first) {
+  if (!first.device().is_cpu())
+    return "tensor is on " + first.device().str();
+  if (first.dtype() != DType::f32)
+    return std::string("dtype ") + dtype_name(first.dtype()) + " (the per-image GEMM is f32 only)";
+  return "";
+}
+
+void conv2d_forward_split(const Window2d& g, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y) {
+  const int64_t K = g.c * g.kh * g.kw, plane = g.oh * g.ow, in_image = g.c * g.h * g.w;
+  const Window2d g1 = one_image(g);
+  const float* src = static_cast<const float*>(x.raw_data());
+  const float* wt = static_cast<const float*>(w.raw_data());
+  const float* bias = b.defined() ? static_cast<const float*>(b.raw_data()) : nullptr;
+  float* dst = static_cast<float*>(y.raw_data());
+  for_each_batch_slice(g.n, batch_parts(g), [&](int64_t, int64_t lo, int64_t hi) {
+    std::vector<float> cols(static_cast<size_t>(K * plane));
+    for (int64_t n = lo; n < hi; ++n) {
+      im2col<float>(g1, src + n * in_image, cols.data());
+      float* out = dst + n * g.oc * plane;
+      sgemm_serial(false, false, g.oc, plane, K, wt, K, cols.data(), plane, 0.0f, out, plane);
+      if (bias) {
+        for (int64_t c = 0; c < g.oc; ++c)
+          for (int64_t p = 0; p < plane; ++p)
+            out[c * plane + p] += bias[c];
+      }
+    }
+  });
+}
+
+void conv2d_backward_input_split(const Window2d& g, const Tensor& gy, const Tensor& w, const Tensor& gx) {
+  const int64_t K = g.c * g.kh * g.kw, plane = g.oh * g.ow, in_image = g.c * g.h * g.w;
+  const Window2d g1 = one_image(g);
+  const float* src = static_cast<const float*>(gy.raw_data());
+  const float* wt = static_cast<const float*>(w.raw_data());
+  float* dst = static_cast<float*>(gx.raw_data());
+  for_each_batch_slice(g.n, batch_parts(g), [&](int64_t, int64_t lo, int64_t hi) {
+    std::vector<float> cols(static_cast<size_t>(K * plane));
+    for (int64_t n = lo; n < hi; ++n) {
+      sgemm_serial(true, false, K, plane, g.oc, wt, K, src + n * g.oc * plane, plane, 0.0f, cols.data(), plane);
+      col2im<float>(g1, cols.data(), dst + n * in_image);
+    }
+  });
+}
+
+void conv2d_backward_weight_split(const Window2d& g, const Tensor& x, const Tensor& gy, const Tensor& gw) {
+  const int64_t K = g.c * g.kh * g.kw, plane = g.oh * g.ow, in_image = g.c * g.h * g.w, size = g.oc * K;
+  const Window2d g1 = one_image(g);
+  const float* src = static_cast<const float*>(x.raw_data());
+  const float* dy = static_cast<const float*>(gy.raw_data());
+  float* dw = static_cast<float*>(gw.raw_data());
+  const int64_t parts = batch_parts(g);
+  // Slice 0 sums into gw itself, the others into their own buffers.
+  std::vector<float> partial(static_cast<size_t>((parts - 1) * size));
+  for_each_batch_slice(g.n, parts, [&](int64_t t, int64_t lo, int64_t hi) {
+    float* acc = t == 0 ? dw : partial.data() + (t - 1) * size;
+    if (lo == hi)
+      std::memset(acc, 0, sizeof(float) * size);
+    std::vector<float> cols(static_cast<size_t>(K * plane));
+    for (int64_t n = lo; n < hi; ++n) {
+      im2col<float>(g1, src + n * in_image, cols.data());
+      sgemm_serial(false, true, g.oc, K, plane, dy + n * g.oc * plane, plane, cols.data(), plane, n == lo ? 0.0f : 1.0f,
+                   acc, K);
+    }
+  });
+  for (int64_t t = 1; t < parts; ++t) {
+    const float* p = partial.data() + (t - 1) * size;
+    for (int64_t i = 0; i < size; ++i)
+      dw[i] += p[i];
+  }
 }
 
 }  // namespace loom::kernels::cpu

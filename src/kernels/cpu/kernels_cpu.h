@@ -1,6 +1,7 @@
 #pragma once
 // The CPU kernels; src/kernels/*_list.cpp puts them into their families' lists.
 #include "loom/kernels/elementwise.h"
+#include "loom/kernels/fused.h"
 #include "loom/kernels/gemm.h"
 #include "loom/kernels/nn_kernels.h"
 #include "loom/kernels/reduce.h"
@@ -12,6 +13,7 @@ void binary_reference(BinaryOp op, const Tensor& a, const Tensor& b, const Tenso
 void reduce_reference(ReduceOp op, const Tensor& src, const Tensor& dst, int64_t outer, int64_t r, int64_t inner);
 
 void gemm_openblas(const GemmArgs& g);
+void gemm_onednn(const GemmArgs& g);  // f32 only (NOTE [oneDNN sgemm])
 void gemm_reference(const GemmArgs& g);
 
 void conv2d_forward_im2col(const Window2d& g, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y);
@@ -29,5 +31,9 @@ void nll_loss_forward_reference(const Tensor& logp, const Tensor& target, const 
 void nll_loss_backward_reference(const Tensor& grad, const Tensor& target, const Tensor& glogp);
 void index_select_rows_reference(const Tensor& table, const Tensor& index, const Tensor& dst);
 void index_add_rows_reference(const Tensor& src, const Tensor& index, const Tensor& dst);
+
+void bias_act_reference(Activation act, const Tensor& bias, const Tensor& y, const Tensor& pre);
+void bias_act_backward_reference(Activation act, const Tensor& gy, const Tensor& saved, const Tensor& gz,
+                                 const Tensor& gbias);
 
 }  // namespace loom::kernels::cpu

@@ -1,0 +1,186 @@
+// NOTE [DDP buckets] in loom/distributed/ddp.h.
+#include "loom/distributed/ddp.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "loom/autograd/node.h"
+#include "loom/core/error.h"
+
+namespace loom::distributed {
+
+GradientBuckets::GradientBuckets(nn::Module& model, std::shared_ptr<Communicator> comm, DdpOptions options)
+    : model_(model),
+      comm_(std::move(comm)),
+      options_(options),
+      reducer_(comm_, options.algorithm, options.compress, options.topk_ratio) {
+  LOOM_CHECK(model.gradient_arena().defined(), "DDP: the model's parameters must be packed (Module::pack_parameters)");
+  params_ = model.parameters();
+  Tensor arena = model.gradient_arena();
+  LOOM_CHECK(arena.dtype() == DType::f32, "DDP: gradients must be f32, got ", dtype_name(arena.dtype()));
+  grad_base_ = arena.data<float>();
+  const size_t n = params_.size();
+  std::vector<int64_t> offset(n);
+  int64_t expect = 0;
+  for (size_t i = 0; i < n; ++i) {
+    index_[params_[i].impl()] = i;
+    Tensor g = params_[i].grad();
+    LOOM_ASSERT(g.defined());
+    offset[i] = static_cast<float*>(g.raw_data()) - grad_base_;
+    LOOM_ASSERT(offset[i] == expect);  // NOTE [Parameter arena]: back to back, in order
+    expect += g.numel();
+  }
+  // Buckets from the last parameter to the first.
+  const int64_t bucket_elems = std::max<int64_t>(1, static_cast<int64_t>(options.bucket_mb * 1024 * 1024 / 4));
+  bucket_of_.assign(n, 0);
+  for (size_t k = n; k-- > 0;) {
+    if (buckets_.empty() || buckets_.back().count >= bucket_elems)
+      buckets_.push_back(Bucket{offset[k] + params_[k].numel(), 0, 0, 0});
+    Bucket& b = buckets_.back();
+    b.offset = offset[k];
+    b.count += params_[k].numel();
+    ++b.params;
+    bucket_of_[k] = static_cast<int>(buckets_.size()) - 1;
+  }
+  expected_.assign(n, 0);
+  seen_.assign(n, 0);
+  done_.assign(n, 0);
+  ready_.assign(buckets_.size(), 0);
+  hook_ = std::make_unique<autograd::ScopedLeafGradHook>([this](const TensorImpl* leaf) { on_leaf(leaf); });
+  thread_ = std::thread([this] { comm_loop(); });
+}
+
+GradientBuckets::~GradientBuckets() {
+  hook_.reset();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable())
+    thread_.join();
+}
+
+void GradientBuckets::broadcast_parameters() {
+  Tensor arena = model_.parameter_arena();
+  comm_->broadcast(arena.raw_data(), arena.nbytes(), 0);
+  for (auto& [name, buffer] : model_.named_buffers()) {
+    if (buffer.is_contiguous() && buffer.numel() > 0)
+      comm_->broadcast(buffer.raw_data(), buffer.nbytes(), 0);
+  }
+}
+
+void GradientBuckets::prepare(const Tensor& loss) {
+  std::fill(expected_.begin(), expected_.end(), 0);
+  if (loss.defined() && loss.grad_fn()) {
+    std::unordered_set<const autograd::Node*> visited;
+    std::vector<const autograd::Node*> stack{loss.grad_fn().get()};
+    visited.insert(stack.back());
+    while (!stack.empty()) {
+      const autograd::Node* node = stack.back();
+      stack.pop_back();
+      for (const autograd::Node::Edge& e : node->edges()) {
+        if (e.node) {
+          if (visited.insert(e.node.get()).second)
+            stack.push_back(e.node.get());
+        } else if (e.leaf) {
+          auto it = index_.find(e.leaf.get());
+          if (it != index_.end())
+            ++expected_[it->second];
+        }
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::fill(seen_.begin(), seen_.end(), 0);
+  std::fill(done_.begin(), done_.end(), 0);
+  std::fill(ready_.begin(), ready_.end(), 0);
+  for (Bucket& b : buckets_)
+    b.pending = b.params;
+  next_ = reduced_ = 0;
+  launched_ = overlapped_ = 0;
+  finishing_ = false;
+  armed_ = options_.overlap;
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (expected_[i] == 0 && armed_)
+      mark_ready(i);  // not reached by this loss: its gradient stays as it is
+  cv_.notify_all();
+}
+
+void GradientBuckets::on_leaf(const TensorImpl* leaf) {
+  auto it = index_.find(leaf);
+  if (it == index_.end())
+    return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!armed_ || finishing_)
+    return;
+  const size_t i = it->second;
+  if (++seen_[i] == expected_[i]) {
+    mark_ready(i);
+    cv_.notify_all();
+  }
+}
+
+void GradientBuckets::mark_ready(size_t i) {
+  if (done_[i])
+    return;
+  done_[i] = 1;
+  const int b = bucket_of_[i];
+  if (--buckets_[b].pending == 0)
+    ready_[b] = 1;
+}
+
+void GradientBuckets::finish() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!armed_) {  // no overlap (or prepare() not called): reset the step's state
+    std::fill(done_.begin(), done_.end(), 0);
+    std::fill(ready_.begin(), ready_.end(), 0);
+    for (Bucket& b : buckets_)
+      b.pending = b.params;
+    next_ = reduced_ = 0;
+    launched_ = overlapped_ = 0;
+  }
+  finishing_ = true;
+  armed_ = true;
+  for (size_t i = 0; i < params_.size(); ++i)
+    mark_ready(i);
+  cv_.notify_all();
+  cv_.wait(lock, [&] { return reduced_ == num_buckets() || error_; });
+  armed_ = false;
+  if (error_)
+    std::rethrow_exception(error_);
+}
+
+int64_t GradientBuckets::launched_buckets() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return launched_;
+}
+
+void GradientBuckets::comm_loop() {
+  const int nb = static_cast<int>(buckets_.size());
+  for (;;) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [&] { return stop_ || (armed_ && next_ < nb && ready_[next_]); });
+    if (stop_)
+      return;
+    const int b = next_;
+    ++launched_;
+    if (!finishing_)
+      ++overlapped_;
+    lock.unlock();
+    try {
+      reducer_.mean(grad_base_ + buckets_[b].offset, buckets_[b].count, b);
+    } catch (...) {
+      lock.lock();
+      error_ = std::current_exception();
+      cv_.notify_all();
+      return;  // the caller aborts the job
+    }
+    lock.lock();
+    ++next_;
+    ++reduced_;
+    cv_.notify_all();
+  }
+}
+
+}  // namespace loom::distributed

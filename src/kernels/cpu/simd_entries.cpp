@@ -1,0 +1,354 @@
+// The AVX2 / AVX-512 kernel-list entries: CPU detection, LOOM_ISA, the checks
+// behind each entry's decline reason, and the split over threads. The vector code
+// itself is in simd_avx2.cpp / simd_avx512.cpp (NOTE [ISA files] in simd_kernels.h).
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "cpu/cpu_common.h"
+#include "cpu/simd_entries.h"
+#include "loom/core/strided.h"
+#include "loom/runtime/parallel.h"
+
+namespace loom::kernels::cpu::simd {
+namespace {
+
+constexpr int64_t kGrain = 1 << 15;          // elements per task for element-wise work
+constexpr int64_t kReduceBlock = 1 << 15;    // a full reduction sums blocks of this many, then the block sums
+constexpr int64_t kRowGrainElems = 1 << 13;  // row-wise kernels: rows per task cover at least this many elements
+
+Isa detect_cpu() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl"))
+    return Isa::avx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return Isa::avx2;
+  return Isa::reference;
+}
+
+Isa cpu_isa() {
+  static const Isa isa = detect_cpu();
+  return isa;
+}
+
+Isa env_isa() {
+  const char* v = std::getenv("LOOM_ISA");
+  if (v == nullptr || *v == '\0' || std::strcmp(v, "auto") == 0)
+    return Isa::avx512;
+  if (std::strcmp(v, "avx512") == 0)
+    return Isa::avx512;
+  if (std::strcmp(v, "avx2") == 0)
+    return Isa::avx2;
+  LOOM_CHECK(std::strcmp(v, "reference") == 0, "LOOM_ISA='", v,
+             "' is not an instruction set loom knows; expected avx512, avx2, reference or auto");
+  return Isa::reference;
+}
+
+// The ceiling set by LOOM_ISA or force_isa (read once; force_isa replaces it).
+std::atomic<int> g_ceiling{-1};
+
+Isa ceiling() {
+  int c = g_ceiling.load(std::memory_order_relaxed);
+  if (c < 0) {
+    c = static_cast<int>(env_isa());
+    g_ceiling.store(c, std::memory_order_relaxed);
+  }
+  return static_cast<Isa>(c);
+}
+
+}  // namespace
+
+bool cpu_has(Isa isa) { return static_cast<int>(isa) <= static_cast<int>(cpu_isa()); }
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::avx512:
+      return "avx512";
+    case Isa::avx2:
+      return "avx2";
+    default:
+      return "reference";
+  }
+}
+
+Isa active_isa() {
+  const Isa c = ceiling(), cpu = cpu_isa();
+  return static_cast<int>(c) < static_cast<int>(cpu) ? c : cpu;
+}
+
+void force_isa(Isa isa) { g_ceiling.store(static_cast<int>(isa), std::memory_order_relaxed); }
+
+const char* declines_isa(Isa isa) {
+  if (!cpu_has(isa))
+    return isa == Isa::avx512 ? "cpu lacks avx512f/bw/dq/vl" : "cpu lacks avx2/fma";
+  if (static_cast<int>(ceiling()) < static_cast<int>(isa))
+    return ceiling() == Isa::reference ? "LOOM_ISA=reference" : "LOOM_ISA=avx2 selects a lower ISA";
+  return "";
+}
+
+namespace {
+
+const Table& table(Isa isa) { return isa == Isa::avx512 ? avx512_table() : avx2_table(); }
+
+std::string declines_f32(Isa isa, const Tensor& first) {
+  if (const char* why = declines_isa(isa); *why)
+    return why;
+  if (!first.device().is_cpu())
+    return "tensor is on " + first.device().str();
+  if (first.dtype() != DType::f32)
+    return std::string("dtype ") + dtype_name(first.dtype()) + " (the SIMD entries are f32 only)";
+  return "";
+}
+
+template <typename... Ts>
+std::string declines_f32(Isa isa, const Tensor& first, const Ts&... rest) {
+  std::string why = declines_f32(isa, first);
+  if (!why.empty())
+    return why;
+  ((why.empty() && rest.defined() && (rest.dtype() != DType::f32 || !rest.device().is_cpu())
+        ? why = "mixed dtypes or devices"
+        : why),
+   ...);
+  return why;
+}
+
+const float* cf(const Tensor& t) { return static_cast<const float*>(t.raw_data()); }
+float* mf(const Tensor& t) { return static_cast<float*>(t.raw_data()); }
+
+// A run of a binary op: element offsets and the pattern of its operands.
+struct Run {
+  int64_t d, a, b, n;
+  Operands ops;
+};
+
+// Splits dst into runs whose inner strides are 0 or 1 (a broadcast bias row, a
+// scalar); false when some operand steps by another stride there.
+bool binary_runs(const Tensor& a, const Tensor& b, const Tensor& dst, std::vector<Run>* out) {
+  StridedRuns<3> runs(dst.shape(), {dst.strides(), a.strides(), b.strides()});
+  const int64_t nd = static_cast<int64_t>(runs.shape.size());
+  const int64_t sd = runs.strides[0][nd - 1], sa = runs.strides[1][nd - 1], sb = runs.strides[2][nd - 1];
+  const int64_t inner = runs.shape[nd - 1];
+  if (inner > 1 && (sd != 1 || (sa != 1 && sa != 0) || (sb != 1 && sb != 0) || (sa == 0 && sb == 0)))
+    return false;
+  if (out) {
+    const Operands ops = inner == 1 || (sa == 1 && sb == 1) ? Operands::vv : (sb == 0 ? Operands::vs : Operands::sv);
+    runs.for_each([&](const std::array<int64_t, 3>& o, int64_t n, const std::array<int64_t, 3>&) {
+      out->push_back({o[0], o[1], o[2], n, ops});
+    });
+  }
+  return true;
+}
+
+}  // namespace
+
+// ---- element-wise ----------------------------------------------------------------
+
+std::string unary_declines(Isa isa, UnaryOp op, const Tensor& src, const Tensor& dst) {
+  std::string why = declines_f32(isa, dst, src);
+  if (!why.empty())
+    return why;
+  if (op == UnaryOp::pow)
+    return "pow is not vectorised";
+  if (!src.is_contiguous() || !dst.is_contiguous())
+    return "non-contiguous";
+  return "";
+}
+
+void unary_run(Isa isa, UnaryOp op, const Tensor& src, const Tensor& dst, double alpha, double beta) {
+  const Table& t = table(isa);
+  const float* s = cf(src);
+  float* d = mf(dst);
+  const float a = static_cast<float>(alpha), b = static_cast<float>(beta);
+  runtime::parallel_for(0, dst.numel(), kGrain,
+                        [&](int64_t lo, int64_t hi) { t.unary(op, s + lo, d + lo, hi - lo, a, b); });
+}
+
+std::string binary_declines(Isa isa, const Tensor& a, const Tensor& b, const Tensor& dst) {
+  std::string why = declines_f32(isa, dst, a, b);
+  if (!why.empty())
+    return why;
+  if (!dst.is_contiguous())
+    return "non-contiguous destination";
+  if (a.is_contiguous() && b.is_contiguous())
+    return "";
+  return binary_runs(a, b, dst, nullptr) ? "" : "an operand's innermost stride is neither 0 nor 1";
+}
+
+void binary_run(Isa isa, BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& dst) {
+  const Table& t = table(isa);
+  const float* pa = cf(a);
+  const float* pb = cf(b);
+  float* d = mf(dst);
+  if (a.is_contiguous() && b.is_contiguous()) {
+    runtime::parallel_for(0, dst.numel(), kGrain, [&](int64_t lo, int64_t hi) {
+      t.binary(op, pa + lo, pb + lo, d + lo, hi - lo, Operands::vv);
+    });
+    return;
+  }
+  std::vector<Run> runs;
+  binary_runs(a, b, dst, &runs);
+  if (runs.empty())
+    return;
+  const int64_t n = runs[0].n;  // every run has the same length
+  auto one = [&](const Run& r, int64_t lo, int64_t hi) {
+    t.binary(op, pa + r.a + (r.ops == Operands::sv ? 0 : lo), pb + r.b + (r.ops == Operands::vs ? 0 : lo), d + r.d + lo,
+             hi - lo, r.ops);
+  };
+  if (runs.size() == 1) {  // a scalar operand: split the one run
+    runtime::parallel_for(0, n, kGrain, [&](int64_t lo, int64_t hi) { one(runs[0], lo, hi); });
+    return;
+  }
+  runtime::parallel_for(0, static_cast<int64_t>(runs.size()), std::max<int64_t>(1, kGrain / std::max<int64_t>(n, 1)),
+                        [&](int64_t lo, int64_t hi) {
+                          for (int64_t i = lo; i < hi; ++i)
+                            one(runs[i], 0, n);
+                        });
+}
+
+// ---- reductions --------------------------------------------------------------------
+
+std::string reduce_declines(Isa isa, ReduceOp op, const Tensor& src, const Tensor& dst, int64_t r) {
+  if (op == ReduceOp::argmax)
+    return "argmax is not vectorised";
+  std::string why = declines_f32(isa, src, dst);
+  if (!why.empty())
+    return why;
+  if (r == 0)
+    return "empty reduction axis";
+  if (!src.is_contiguous() || !dst.is_contiguous())
+    return "non-contiguous";
+  return "";
+}
+
+// NOTE [Deterministic reductions]
+// Every output element is reduced by one thread in an order fixed by the shape
+// alone, never by the thread count: rows and column blocks go to threads whole,
+// and a full reduction sums fixed blocks of kReduceBlock elements (in parallel)
+// and then adds the block sums in order. So the bits repeat at every thread count.
+void reduce_run(Isa isa, ReduceOp op, const Tensor& src, const Tensor& dst, int64_t outer, int64_t r, int64_t inner) {
+  const Table& t = table(isa);
+  const float* s = cf(src);
+  float* d = mf(dst);
+  if (inner == 1) {
+    if (outer == 1 && r > kReduceBlock) {
+      const int64_t blocks = (r + kReduceBlock - 1) / kReduceBlock;
+      std::vector<float> part(blocks);
+      runtime::parallel_for(0, blocks, 1, [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i) {
+          const int64_t b = i * kReduceBlock;
+          part[i] = t.reduce_run(op, s + b, std::min(kReduceBlock, r - b));
+        }
+      });
+      *d = t.reduce_run(op, part.data(), blocks);
+      return;
+    }
+    runtime::parallel_for(0, outer, std::max<int64_t>(1, kRowGrainElems / r), [&](int64_t lo, int64_t hi) {
+      for (int64_t o = lo; o < hi; ++o)
+        d[o] = t.reduce_run(op, s + o * r, r);
+    });
+    return;
+  }
+  // Reduce the middle axis: column blocks of 64 go to threads whole.
+  constexpr int64_t kCols = 64;
+  const int64_t col_blocks = (inner + kCols - 1) / kCols, tasks = outer * col_blocks;
+  runtime::parallel_for(
+      0, tasks, std::max<int64_t>(1, kGrain / std::max<int64_t>(1, r * kCols)), [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i) {
+          const int64_t o = i / col_blocks, j = (i % col_blocks) * kCols;
+          t.reduce_cols(op, s + o * r * inner + j, d + o * inner + j, r, inner, std::min(kCols, inner - j));
+        }
+      });
+}
+
+// ---- softmax -----------------------------------------------------------------------
+
+std::string softmax_declines(Isa isa, const Tensor& a, const Tensor& b, const Tensor& c) {
+  std::string why = c.defined() ? declines_f32(isa, a, b, c) : declines_f32(isa, a, b);
+  if (!why.empty())
+    return why;
+  if (!a.is_contiguous() || !b.is_contiguous() || (c.defined() && !c.is_contiguous()))
+    return "non-contiguous";
+  if (a.dim() > 0 && a.size(-1) == 0)
+    return "empty rows";
+  return "";
+}
+
+void softmax_forward_run(Isa isa, const Tensor& src, const Tensor& dst, bool log) {
+  const Table& t = table(isa);
+  const int64_t cols = src.dim() == 0 ? 1 : src.size(-1), rows = src.numel() / cols;
+  const float* s = cf(src);
+  float* d = mf(dst);
+  runtime::parallel_for(0, rows, std::max<int64_t>(1, kRowGrainElems / cols), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r)
+      t.softmax_row(s + r * cols, d + r * cols, cols, log);
+  });
+}
+
+void softmax_backward_run(Isa isa, const Tensor& y, const Tensor& gy, const Tensor& gx, bool log) {
+  const Table& t = table(isa);
+  const int64_t cols = y.dim() == 0 ? 1 : y.size(-1), rows = y.numel() / cols;
+  const float* ys = cf(y);
+  const float* gs = cf(gy);
+  float* d = mf(gx);
+  runtime::parallel_for(0, rows, std::max<int64_t>(1, kRowGrainElems / cols), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r)
+      t.softmax_backward_row(ys + r * cols, gs + r * cols, d + r * cols, cols, log);
+  });
+}
+
+// ---- fused bias + activation --------------------------------------------------------
+
+std::string bias_act_declines(Isa isa, const Tensor& bias, const Tensor& y, const Tensor& pre) {
+  std::string why = declines_f32(isa, y, bias, pre);
+  if (!why.empty())
+    return why;
+  if (!y.is_contiguous() || (pre.defined() && !pre.is_contiguous()) || (bias.defined() && !bias.is_contiguous()))
+    return "non-contiguous";
+  return "";
+}
+
+void bias_act_run(Isa isa, Activation act, const Tensor& bias, const Tensor& y, const Tensor& pre) {
+  const Table& t = table(isa);
+  const int64_t cols = y.size(-1), rows = y.numel() / std::max<int64_t>(cols, 1);
+  const float* b = bias.defined() ? cf(bias) : nullptr;
+  float* yp = mf(y);
+  float* pp = pre.defined() ? mf(pre) : nullptr;
+  runtime::parallel_for(0, rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(cols, 1)),
+                        [&](int64_t lo, int64_t hi) {
+                          t.bias_act(act, b, yp + lo * cols, pp ? pp + lo * cols : nullptr, hi - lo, cols, cols);
+                        });
+}
+
+std::string bias_act_backward_declines(Isa isa, const Tensor& gy, const Tensor& saved, const Tensor& gz,
+                                       const Tensor& gbias) {
+  std::string why = declines_f32(isa, gy, saved, gz, gbias);
+  if (!why.empty())
+    return why;
+  if (!gy.is_contiguous() || !gz.is_contiguous() || (saved.defined() && !saved.is_contiguous()) ||
+      (gbias.defined() && !gbias.is_contiguous()))
+    return "non-contiguous";
+  return "";
+}
+
+// Column blocks go to threads whole, so each bias-gradient sum runs down its
+// column in row order on one thread (NOTE [Deterministic reductions]).
+void bias_act_backward_run(Isa isa, Activation act, const Tensor& gy, const Tensor& saved, const Tensor& gz,
+                           const Tensor& gbias) {
+  const Table& t = table(isa);
+  const int64_t cols = gy.size(-1), rows = gy.numel() / std::max<int64_t>(cols, 1);
+  constexpr int64_t kCols = 64;
+  const int64_t blocks = (cols + kCols - 1) / kCols;
+  const float* g = cf(gy);
+  const float* sv = saved.defined() && act != Activation::none ? cf(saved) : nullptr;
+  float* z = mf(gz);
+  float* gb = gbias.defined() ? mf(gbias) : nullptr;
+  runtime::parallel_for(
+      0, blocks, std::max<int64_t>(1, kGrain / std::max<int64_t>(1, rows * kCols)), [&](int64_t lo, int64_t hi) {
+        const int64_t j0 = lo * kCols, j1 = std::min(cols, hi * kCols);
+        t.bias_act_backward(act, g + j0, sv ? sv + j0 : nullptr, z + j0, gb ? gb + j0 : nullptr, rows, j1 - j0, cols);
+      });
+}
+
+}  // namespace loom::kernels::cpu::simd

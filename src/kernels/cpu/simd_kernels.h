@@ -1,0 +1,57 @@
+#pragma once
+// NOTE [ISA files]
+// The AVX2 and AVX-512 kernels live in files named *_avx2.cpp / *_avx512.cpp, which
+// CMake compiles with -mavx2 -mfma / -mavx512f -mavx512bw -mavx512dq -mavx512vl.
+// Such a file must not instantiate any inline function it shares with the rest of
+// the program (std::, Tensor, ...): the linker keeps one copy of each, and if it
+// kept the AVX-512 one, every caller would fault on a CPU without AVX-512. So the
+// ISA files include only this header (plain pointers and enums) and simd_impl.h,
+// keep everything in an anonymous namespace, and export one function table each.
+// simd_entries.cpp (built for baseline x86-64) checks the CPU at run time
+// (__builtin_cpu_supports), honours LOOM_ISA, splits the work over threads and
+// calls through the table.
+#include <cstdint>
+
+#include "loom/kernels/op_codes.h"
+
+namespace loom::kernels::cpu::simd {
+
+enum class Isa : uint8_t { reference, avx2, avx512 };
+
+// How a binary run's operands step: both, only a (b is one value), only b.
+enum class Operands : uint8_t { vv, vs, sv };
+
+struct Table {
+  const char* name;
+  // d[i] = op(s[i]) for i < n (UnaryOp::pow is not provided).
+  void (*unary)(UnaryOp op, const float* s, float* d, int64_t n, float alpha, float beta);
+  // d[i] = op(a[i], b[i]), with a or b a single value per `operands`.
+  void (*binary)(BinaryOp op, const float* a, const float* b, float* d, int64_t n, Operands operands);
+  // sum / max / min of s[0..n) (n >= 1 for max and min). Fixed order: the same bits every run.
+  float (*reduce_run)(ReduceOp op, const float* s, int64_t n);
+  // d[j] = op over k < r of s[k * inner + j], for j < cols (the rest of `inner` is another call's).
+  void (*reduce_cols)(ReduceOp op, const float* s, float* d, int64_t r, int64_t inner, int64_t cols);
+  // One row of softmax / log_softmax and its backward (y is the forward's output).
+  void (*softmax_row)(const float* x, float* y, int64_t n, bool log);
+  void (*softmax_backward_row)(const float* y, const float* g, float* d, int64_t n, bool log);
+  // Rows [0, rows) of a [rows, ld] matrix, columns [0, cols): z = y + bias; pre = z; y = act(z).
+  void (*bias_act)(Activation act, const float* bias, float* y, float* pre, int64_t rows, int64_t cols, int64_t ld);
+  // gz = gy * act'(saved) and gbias[j] = sum over rows of gz[:, j] (when gbias is set), same layout.
+  void (*bias_act_backward)(Activation act, const float* gy, const float* saved, float* gz, float* gbias, int64_t rows,
+                            int64_t cols, int64_t ld);
+};
+
+const Table& avx2_table();
+const Table& avx512_table();
+
+// The ISA the SIMD entries may use: the best the CPU has, lowered by LOOM_ISA
+// (avx512, avx2 or reference) or by force_isa.
+Isa active_isa();
+bool cpu_has(Isa isa);
+const char* isa_name(Isa isa);
+// For tests and benchmarks: select an ISA as LOOM_ISA would (the CPU must have it).
+void force_isa(Isa isa);
+// "" when the entry for `isa` may run on this CPU under the current selection.
+const char* declines_isa(Isa isa);
+
+}  // namespace loom::kernels::cpu::simd

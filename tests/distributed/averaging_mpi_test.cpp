@@ -1,0 +1,34 @@
+// Local SGD and EASGD under mpirun: averaging every step with plain SGD is DDP;
+// EASGD leaves every rank with the same center.
+#include <gtest/gtest.h>
+
+#include "ddp_strategies.h"
+
+namespace loom::distributed {
+namespace {
+
+using namespace testing_;
+
+TEST(AveragingMpi, LocalSgdSyncingEveryStepWithoutMomentumEqualsSingleProcess) {
+  const Tensor expected = reference_parameters(5, 0.0);
+  DistOptions d;
+  d.mode = DistMode::localsgd;
+  d.sync_every = 1;
+  EXPECT_LT(loom::testing::max_abs_diff(strategy_parameters(d, 5, 0.0), expected), 2e-5);
+}
+
+TEST(AveragingMpi, LocalSgdAndEasgdEndWithTheSameModelOnEveryRank) {
+  auto comm = mpi_world();
+  for (DistMode mode : {DistMode::localsgd, DistMode::easgd}) {
+    DistOptions d;
+    d.mode = mode;
+    d.sync_every = 3;
+    Tensor mine = strategy_parameters(d, 7, 0.9);  // 7: the last round is partial
+    Tensor from_root = mine.clone();
+    comm->broadcast(from_root.raw_data(), from_root.nbytes(), 0);
+    EXPECT_EQ(loom::testing::max_abs_diff(mine, from_root), 0.0) << dist_mode_name(mode);
+  }
+}
+
+}  // namespace
+}  // namespace loom::distributed

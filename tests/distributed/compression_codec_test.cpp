@@ -1,0 +1,176 @@
+// Codec round trips and error feedback, in one process (a one-rank communicator).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "loom/core/error.h"
+#include "loom/distributed/compression.h"
+
+namespace loom::distributed {
+namespace {
+
+// A world of one rank, so compressed_allreduce runs its codec path without MPI.
+class SoloCommunicator final : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  int local_rank() const override { return 0; }
+  int local_size() const override { return 1; }
+  void send(const void*, size_t, int, int) override { throw std::logic_error("send"); }
+  void recv(void*, size_t, int, int) override { throw std::logic_error("recv"); }
+  void sendrecv(const void*, size_t, int, void*, size_t, int, int) override { throw std::logic_error("sendrecv"); }
+  void broadcast(void*, size_t, int) override {}
+  void allreduce(void*, int64_t, DType, ReduceOp, AllreduceAlgorithm) override {}
+  void reduce_scatter(const void*, void*, const std::vector<int64_t>&, DType, ReduceOp) override {}
+  void allgather(const void*, void*, const std::vector<int64_t>&, DType) override {}
+  void barrier() override {}
+  [[noreturn]] void abort(const std::string& reason) override { throw std::logic_error(reason); }
+};
+
+std::vector<float> random_values(size_t n, unsigned seed, float scale = 1.0f) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v)
+    x = dist(gen);
+  return v;
+}
+
+std::vector<float> round_trip(Compressor& c, const std::vector<float>& x) {
+  std::vector<uint8_t> payload;
+  c.encode(x.data(), static_cast<int64_t>(x.size()), payload);
+  std::vector<float> y(x.size(), 0.0f);
+  c.decode_add(payload.data(), payload.size(), y.data(), static_cast<int64_t>(y.size()));
+  return y;
+}
+
+TEST(Fp16, ConversionsRoundToNearestEven) {
+  for (float x : {0.0f, -0.0f, 1.0f, -2.5f, 65504.0f, 6.1035156e-05f, 5.9604645e-08f, 0.333333f, 1e-3f}) {
+    float y = half_to_float(float_to_half(x));
+    EXPECT_LE(std::fabs(y - x), std::fabs(x) * 4.9e-4f + 3e-8f) << x;
+  }
+  EXPECT_EQ(float_to_half(1.0f), 0x3c00);
+  EXPECT_EQ(float_to_half(65504.0f), 0x7bff);
+  EXPECT_EQ(float_to_half(1e6f), 0x7c00);                // overflow to infinity
+  EXPECT_EQ(float_to_half(1.0f + 1.0f / 2048), 0x3c00);  // tie: to even
+  EXPECT_EQ(float_to_half(1.0f + 3.0f / 2048), 0x3c02);  // tie: to even (up)
+  EXPECT_TRUE(std::isnan(half_to_float(float_to_half(NAN))));
+  EXPECT_TRUE(std::isinf(half_to_float(float_to_half(-INFINITY))));
+  for (uint32_t h = 0; h < 0x7c00; ++h)  // every finite half survives the round trip
+    ASSERT_EQ(float_to_half(half_to_float(static_cast<uint16_t>(h))), h) << h;
+}
+
+TEST(Codecs, Fp16RelativeErrorBound) {
+  auto c = make_compressor("fp16");
+  auto x = random_values(10001, 1);
+  auto y = round_trip(*c, x);
+  for (size_t i = 0; i < x.size(); ++i)
+    ASSERT_LE(std::fabs(y[i] - x[i]), std::fabs(x[i]) * 4.9e-4f + 6e-8f) << i;
+}
+
+TEST(Codecs, QsgdErrorBoundedByBucketStepAndUnbiased) {
+  const int64_t bucket = 64;
+  auto c = make_compressor("qsgd", {.qsgd_bucket = bucket, .seed = 7});
+  auto x = random_values(4099, 2);
+  std::vector<double> mean(x.size(), 0.0);
+  const int trials = 400;
+  for (int t = 0; t < trials; ++t) {
+    auto y = round_trip(*c, x);
+    for (size_t b = 0; b < x.size(); b += bucket) {
+      float scale = 0;
+      for (size_t i = b; i < std::min(x.size(), b + bucket); ++i)
+        scale = std::max(scale, std::fabs(x[i]));
+      for (size_t i = b; i < std::min(x.size(), b + bucket); ++i) {
+        ASSERT_LE(std::fabs(y[i] - x[i]), scale / 127.0f * 1.0001f) << i;
+        mean[i] += y[i] / trials;
+      }
+    }
+  }
+  // Stochastic rounding is unbiased: the mean of many encodings approaches x.
+  double worst = 0;
+  for (size_t i = 0; i < x.size(); ++i)
+    worst = std::max(worst, std::fabs(mean[i] - x[i]));
+  EXPECT_LT(worst, 0.01);
+  std::vector<uint8_t> payload;
+  c->encode(x.data(), static_cast<int64_t>(x.size()), payload);
+  EXPECT_EQ(payload.size(), x.size() + 4 * ((x.size() + bucket - 1) / bucket));
+}
+
+TEST(Codecs, QsgdIsReproducibleFromItsSeed) {
+  auto x = random_values(1000, 3);
+  auto a = make_compressor("qsgd", {.seed = 11}), b = make_compressor("qsgd", {.seed = 11});
+  EXPECT_EQ(round_trip(*a, x), round_trip(*b, x));
+  EXPECT_NE(round_trip(*a, x), round_trip(*a, x));  // a fresh stream per call
+}
+
+TEST(Codecs, TopkKeepsTheLargestMagnitudes) {
+  auto c = make_compressor("topk", {.topk_ratio = 0.1});
+  std::vector<float> x(100);
+  for (int i = 0; i < 100; ++i)
+    x[i] = (i % 2 ? -1.0f : 1.0f) * static_cast<float>((i * 37) % 100);
+  auto y = round_trip(*c, x);
+  int kept = 0;
+  for (int i = 0; i < 100; ++i) {
+    if (y[i] != 0.0f) {
+      ++kept;
+      EXPECT_EQ(y[i], x[i]);
+      EXPECT_GE(std::fabs(x[i]), 90.0f);
+    }
+  }
+  EXPECT_EQ(kept, 10);
+  std::vector<uint8_t> payload;
+  c->encode(x.data(), 100, payload);
+  EXPECT_EQ(payload.size(), 4u + 10 * 8);
+}
+
+TEST(Codecs, EmptyAndTinyTensors) {
+  for (const char* name : {"none", "fp16", "qsgd", "topk"}) {
+    auto c = make_compressor(name);
+    SoloCommunicator solo;
+    EXPECT_NO_THROW(compressed_allreduce(solo, nullptr, 0, *c)) << name;
+    float one = 3.0f;
+    compressed_allreduce(solo, &one, 1, *c);
+    EXPECT_NEAR(one, 3.0f, 0.03f) << name;
+  }
+}
+
+TEST(Codecs, TopkErrorFeedbackKeepsWhatWasNotSent) {
+  auto c = make_compressor("topk", {.topk_ratio = 0.25});
+  SoloCommunicator solo;
+  std::vector<float> g = {4, 1, -3, 0.5f, 2, -0.25f, 0.1f, 1.5f};
+  std::vector<float> sent_total(g.size(), 0.0f);
+  const int steps = 100;  // the smallest value needs about sum|g| / (2 * 0.1) = 62 steps to be sent
+  for (int step = 0; step < steps; ++step) {
+    std::vector<float> x = g;
+    compressed_allreduce(solo, x.data(), static_cast<int64_t>(x.size()), *c, /*key=*/5);
+    int nonzero = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      sent_total[i] += x[i];
+      nonzero += x[i] != 0.0f;
+    }
+    EXPECT_EQ(nonzero, 2);
+    // Invariant: everything fed in so far = what was sent + the residual.
+    const std::vector<float>* res = c->residual(5);
+    ASSERT_NE(res, nullptr);
+    for (size_t i = 0; i < g.size(); ++i)
+      ASSERT_NEAR(sent_total[i] + (*res)[i], g[i] * (step + 1), 1e-3) << "step " << step << " i " << i;
+  }
+  // Small values are not lost, only delayed: each was sent at least once.
+  for (size_t i = 0; i < g.size(); ++i)
+    EXPECT_NE(sent_total[i], 0.0f) << i;
+  EXPECT_EQ(c->residual(6), nullptr);
+  std::vector<float> other(3, 1.0f);
+  EXPECT_THROW(compressed_allreduce(solo, other.data(), 3, *c, 5), ValueError);  // key 5 has 8 values
+}
+
+TEST(Codecs, FactoryRejectsUnknownNames) {
+  EXPECT_THROW(make_compressor("zip"), ValueError);
+  EXPECT_THROW(make_compressor("topk", {.topk_ratio = 0}), ValueError);
+  EXPECT_STREQ(make_compressor("qsgd")->name(), "qsgd");
+}
+
+}  // namespace
+}  // namespace loom::distributed
