@@ -16,15 +16,6 @@
 namespace loom::cli {
 namespace {
 
-int64_t count_correct(const Tensor& logits, const Tensor& target) {
-  auto pred = argmax(logits.detach(), 1).to_vector<int64_t>();
-  auto truth = target.to_vector<int64_t>();
-  int64_t correct = 0;
-  for (size_t i = 0; i < pred.size(); ++i)
-    correct += pred[i] == truth[i];
-  return correct;
-}
-
 // The same per-epoch seed as train_epochs (cli/training.cpp), so --dist none and
 // DDP see the same dropout masks and data order as a plain run.
 uint64_t epoch_seed(uint64_t seed, int64_t epoch) { return seed * 1000003ull + static_cast<uint64_t>(epoch); }
@@ -171,10 +162,7 @@ EpochLog DistSession::train(nn::Module& model, optim::Optimizer& optimizer, data
       const auto t0 = std::chrono::steady_clock::now();
       strategy_->serve(total - step);
       strategy_->finish();
-      gather_traffic();
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      log.seconds.push_back(seconds);
-      log.train_seconds = seconds;
+      gather_results(log);
       steps_ = total - first_step;
       return log;
     }
@@ -206,11 +194,7 @@ EpochLog DistSession::train(nn::Module& model, optim::Optimizer& optimizer, data
         if (o.after_step)
           o.after_step(step, std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count());
         ++step;
-        const int64_t n = batch->input.size(0);
-        loss_sum += loss.item_double() * static_cast<double>(n);
-        if (o.objective == Objective::classify)
-          correct += count_correct(output, batch->target);
-        samples += n;
+        tally_batch(loss, output, batch->target, o.objective, loss_sum, correct, samples);
         progress.update(++b, samples, loss_sum, correct);
         if (flags_.checkpoint_every > 0 && step % flags_.checkpoint_every == 0 && step < total &&
             !checkpoint_path_.empty() && is_root())
@@ -218,18 +202,13 @@ EpochLog DistSession::train(nn::Module& model, optim::Optimizer& optimizer, data
       }
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       progress.finish(samples, loss_sum, correct, seconds);
-      log.seconds.push_back(seconds);
-      log.losses.push_back(samples ? loss_sum / samples : 0.0);
-      log.accuracy.push_back(samples ? static_cast<double>(correct) / samples : 0.0);
-      log.samples += samples;
-      log.train_seconds += seconds;
-      log.wait_seconds += loader.wait_seconds();
+      log.add_epoch(seconds, loss_sum, correct, samples, loader.wait_seconds());
       if (o.after_epoch)
         o.after_epoch(epoch + 1);
     }
     if (strategy_) {
       strategy_->finish();
-      gather_traffic();
+      gather_results(log);
     }
   } catch (const Error& e) {
     if (world_ > 1)
@@ -240,12 +219,37 @@ EpochLog DistSession::train(nn::Module& model, optim::Optimizer& optimizer, data
   return log;
 }
 
-void DistSession::gather_traffic() {
+void DistSession::gather_results(EpochLog& log) {
   const distributed::CompressionReport mine = strategy_->traffic();
   double sums[2] = {static_cast<double>(mine.bytes_sent), static_cast<double>(mine.raw_bytes)};
   comm_->allreduce(sums, 2, DType::f64, distributed::ReduceOp::sum);
   traffic_sent_ = sums[0];
   traffic_raw_ = sums[1];
+  // Rank 0 reports the run; where it only served (ps), it takes the first worker's log.
+  int first_trainer = strategy_->trains() ? rank_ : world_;
+  comm_->allreduce(&first_trainer, 1, DType::i32, distributed::ReduceOp::min);
+  if (first_trainer == 0 || first_trainer == world_)
+    return;
+  int64_t epochs = static_cast<int64_t>(log.losses.size());
+  comm_->broadcast(&epochs, sizeof epochs, first_trainer);
+  std::vector<double> flat(static_cast<size_t>(3 * epochs + 3));
+  if (rank_ == first_trainer) {
+    for (int64_t e = 0; e < epochs; ++e) {
+      flat[e] = log.seconds[e];
+      flat[epochs + e] = log.losses[e];
+      flat[2 * epochs + e] = log.accuracy[e];
+    }
+    flat[3 * epochs] = static_cast<double>(log.samples);
+    flat[3 * epochs + 1] = log.train_seconds;
+    flat[3 * epochs + 2] = log.wait_seconds;
+  }
+  comm_->broadcast(flat.data(), flat.size() * sizeof(double), first_trainer);
+  log.seconds.assign(flat.begin(), flat.begin() + epochs);
+  log.losses.assign(flat.begin() + epochs, flat.begin() + 2 * epochs);
+  log.accuracy.assign(flat.begin() + 2 * epochs, flat.begin() + 3 * epochs);
+  log.samples = static_cast<int64_t>(flat[3 * epochs]);
+  log.train_seconds = flat[3 * epochs + 1];
+  log.wait_seconds = flat[3 * epochs + 2];
 }
 
 void DistSession::report(nlohmann::json& j, const EpochLog& log) {

@@ -44,8 +44,10 @@ class DistSession {
 
  private:
   [[noreturn]] void fail(const std::string& what);
-  // Every rank: sums the strategies' traffic (compressed and raw bytes) over ranks.
-  void gather_traffic();
+  // Every rank, after training: sums the strategies' traffic (compressed and raw
+  // bytes) over ranks, and gives a rank 0 that did not train (a parameter server)
+  // the first training rank's log, so it reports losses and throughput.
+  void gather_results(EpochLog& log);
   DistributedFlags flags_;
   std::string mode_name_ = "none";
   std::shared_ptr<distributed::Communicator> comm_;

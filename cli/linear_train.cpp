@@ -112,6 +112,12 @@ int run_linear_train(const TrainOptions& o) {
     throw;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double final_loss = m.losses.empty() ? 0.0 : m.losses.back();
+  // Every rank holds the same losses, so every rank stops here alike.
+  LOOM_CHECK(m.losses.empty() || (std::isfinite(final_loss) && final_loss <= 10 * m.losses.front() + 1e-12), what,
+             " diverged: the loss went from ", m.losses.empty() ? 0.0 : m.losses.front(), " to ", final_loss,
+             " with lr ", lm.lr,
+             "; lower --lr or scale the features (--pipeline '{\"steps\": [{\"kind\": ", "\"standard_scale\"}]}')");
   if (!root)
     return 0;
   if (!quiet) {
@@ -119,7 +125,6 @@ int run_linear_train(const TrainOptions& o) {
     for (size_t i = 0; i < m.losses.size(); i += static_cast<size_t>(every))
       std::printf("iteration %zu/%lld: loss %.6f\n", i + 1, static_cast<long long>(lm.iterations), m.losses[i]);
   }
-  const double final_loss = m.losses.empty() ? 0.0 : m.losses.back();
   const uint64_t bytes = comm ? comm->bytes_sent() - bytes_before : 0;
   nlohmann::json j;
   j["model"] = o.model;
@@ -136,12 +141,13 @@ int run_linear_train(const TrainOptions& o) {
   j["weights"] = m.weights;
   j["bias"] = m.bias;
   if (t.validation && t.validation->size() > 0) {
-    const Quality q = assess(m, t.validation->inputs().to_vector<double>(),
-                             t.validation->targets().to_vector<double>(), logistic);
+    const Quality q =
+        assess(m, t.validation->inputs().to_vector<double>(), t.validation->targets().to_vector<double>(), logistic);
     const long long rows = static_cast<long long>(t.validation->size());
     if (logistic) {
-      std::printf("done: validation accuracy %.2f%% (%lld samples), validation loss %.4f, final train loss %.4f, %.3f s\n",
-                  100 * q.accuracy, rows, q.loss, final_loss, seconds);
+      std::printf(
+          "done: validation accuracy %.2f%% (%lld samples), validation loss %.4f, final train loss %.4f, %.3f s\n",
+          100 * q.accuracy, rows, q.loss, final_loss, seconds);
       j["validation_accuracy"] = q.accuracy;
     } else {
       std::printf("done: validation RMSE %.4f, R^2 %.4f (%lld samples), final train loss %.4f, %.3f s\n", q.rmse, q.r2,

@@ -23,15 +23,6 @@ std::vector<int64_t> range(int64_t begin, int64_t end) {
   return idx;
 }
 
-int64_t count_correct(const Tensor& logits, const Tensor& target) {
-  auto pred = argmax(logits.detach(), 1).to_vector<int64_t>();
-  auto truth = target.to_vector<int64_t>();
-  int64_t correct = 0;
-  for (size_t i = 0; i < pred.size(); ++i)
-    correct += pred[i] == truth[i];
-  return correct;
-}
-
 Tensor objective_loss(const Tensor& output, const Tensor& target, Objective objective) {
   return objective == Objective::classify ? cross_entropy(output, target) : mse_loss(output, target);
 }
@@ -41,6 +32,15 @@ Tensor objective_loss(const Tensor& output, const Tensor& target, Objective obje
 uint64_t epoch_seed(uint64_t seed, int64_t epoch) { return seed * 1000003ull + static_cast<uint64_t>(epoch); }
 
 }  // namespace
+
+int64_t count_correct(const Tensor& logits, const Tensor& target) {
+  auto pred = argmax(logits.detach(), 1).to_vector<int64_t>();
+  auto truth = target.to_vector<int64_t>();
+  int64_t correct = 0;
+  for (size_t i = 0; i < pred.size(); ++i)
+    correct += pred[i] == truth[i];
+  return correct;
+}
 
 Tensor predict(nn::Module& model, const data::Dataset& dataset, int64_t batch) {
   NoGradGuard no_grad;
@@ -92,6 +92,24 @@ Evaluation evaluate(nn::Module& model, const data::Dataset& dataset, int64_t bat
   return ev;
 }
 
+void tally_batch(const Tensor& loss, const Tensor& output, const Tensor& target, Objective objective, double& loss_sum,
+                 int64_t& correct, int64_t& samples) {
+  const int64_t n = output.size(0);
+  loss_sum += loss.item_double() * static_cast<double>(n);
+  if (objective == Objective::classify)
+    correct += count_correct(output, target);
+  samples += n;
+}
+
+void EpochLog::add_epoch(double epoch_seconds, double loss_sum, int64_t correct, int64_t epoch_samples, double wait) {
+  seconds.push_back(epoch_seconds);
+  losses.push_back(epoch_samples ? loss_sum / epoch_samples : 0.0);
+  accuracy.push_back(epoch_samples ? static_cast<double>(correct) / epoch_samples : 0.0);
+  samples += epoch_samples;
+  train_seconds += epoch_seconds;
+  wait_seconds += wait;
+}
+
 EpochLog train_epochs(nn::Module& model, optim::Optimizer& optimizer, data::DataLoader& loader,
                       const optim::LRSchedule& schedule, const LoopOptions& o) {
   EpochLog log;
@@ -117,21 +135,12 @@ EpochLog train_epochs(nn::Module& model, optim::Optimizer& optimizer, data::Data
       optimizer.step();
       if (o.after_step)
         o.after_step(step, std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count());
-      const int64_t n = batch->input.size(0);
-      loss_sum += loss.item_double() * static_cast<double>(n);
-      if (o.objective == Objective::classify)
-        correct += count_correct(output, batch->target);
-      samples += n;
+      tally_batch(loss, output, batch->target, o.objective, loss_sum, correct, samples);
       progress.update(++b, samples, loss_sum, correct);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     progress.finish(samples, loss_sum, correct, seconds);
-    log.seconds.push_back(seconds);
-    log.losses.push_back(samples ? loss_sum / samples : 0.0);
-    log.accuracy.push_back(samples ? static_cast<double>(correct) / samples : 0.0);
-    log.samples += samples;
-    log.train_seconds += seconds;
-    log.wait_seconds += loader.wait_seconds();
+    log.add_epoch(seconds, loss_sum, correct, samples, loader.wait_seconds());
     if (o.after_epoch)
       o.after_epoch(epoch + 1);
   }

@@ -23,6 +23,13 @@ struct Evaluation {
   int64_t samples = 0;
 };
 
+// Samples whose argmax over logits [N, C] equals target [N].
+int64_t count_correct(const Tensor& logits, const Tensor& target);
+// Adds a batch (its mean loss, outputs [N, ...] and targets) to an epoch's running
+// totals: the loss summed over samples, correct predictions (classification), samples.
+void tally_batch(const Tensor& loss, const Tensor& output, const Tensor& target, Objective objective, double& loss_sum,
+                 int64_t& correct, int64_t& samples);
+
 // Model quality on `dataset`, without recording gradients, in eval mode.
 Evaluation evaluate(nn::Module& model, const data::Dataset& dataset, int64_t batch, Objective objective);
 // The model's outputs for every sample, in order.
@@ -33,6 +40,8 @@ struct EpochLog {
   int64_t samples = 0;
   double train_seconds = 0, wait_seconds = 0;
   double samples_per_s() const { return train_seconds > 0 ? samples / train_seconds : 0.0; }
+  // Records a finished epoch (both training loops: train_epochs and DistSession::train).
+  void add_epoch(double seconds, double loss_sum, int64_t correct, int64_t epoch_samples, double wait);
 };
 
 struct LoopOptions {

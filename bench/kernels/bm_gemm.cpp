@@ -4,12 +4,17 @@
 // (forward and both backward GEMMs), at 1 and 2 threads.
 //   build-simd/bench/bm_gemm --benchmark_counters_tabular=true
 //   OPENBLAS_CORETYPE=SkylakeX build-simd/bench/bm_gemm ...   (OpenBLAS's AVX-512 kernels)
-// "peak" is the fraction of the CPU's nominal f32 FMA peak at that thread count
-// (LOOM_PEAK_GFLOPS_PER_CORE, default 83.2 = 2.6 GHz x 32 flop/cycle on Zen 4).
+// "peak" is the fraction of the CPU's f32 FMA peak at that thread count: one core's
+// FMA throughput measured at start-up (LOOM_PEAK_GFLOPS_PER_CORE overrides it) times threads.
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 
 #include "loom/autograd/ops.h"
@@ -19,9 +24,71 @@
 
 namespace {
 
+// The core's f32 FMA throughput, measured: 16 independent chains of AVX-512 (or
+// AVX2) FMAs for ~50 ms of this thread's CPU time (so time the thread was
+// descheduled does not count), at whatever clock boost the CPU runs.
+double thread_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+__attribute__((target("avx512f"))) double fma_gflops_avx512() {
+  __m512 acc[16];
+  for (int i = 0; i < 16; ++i)
+    acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+  const double start = thread_seconds();
+  int64_t rounds = 0;
+  double seconds = 0;
+  do {
+    for (int r = 0; r < 4096; ++r)
+      for (int i = 0; i < 16; ++i)
+        acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+    rounds += 4096;
+    seconds = thread_seconds() - start;
+  } while (seconds < 0.05);
+  __m512 sum = acc[0];
+  for (int i = 1; i < 16; ++i)
+    sum = _mm512_add_ps(sum, acc[i]);
+  benchmark::DoNotOptimize(sum);
+  return static_cast<double>(rounds) * 16 * 16 * 2 / seconds / 1e9;
+}
+
+__attribute__((target("avx2,fma"))) double fma_gflops_avx2() {
+  __m256 acc[16];
+  for (int i = 0; i < 16; ++i)
+    acc[i] = _mm256_set1_ps(static_cast<float>(i));
+  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+  const double start = thread_seconds();
+  int64_t rounds = 0;
+  double seconds = 0;
+  do {
+    for (int r = 0; r < 4096; ++r)
+      for (int i = 0; i < 16; ++i)
+        acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+    rounds += 4096;
+    seconds = thread_seconds() - start;
+  } while (seconds < 0.05);
+  __m256 sum = acc[0];
+  for (int i = 1; i < 16; ++i)
+    sum = _mm256_add_ps(sum, acc[i]);
+  benchmark::DoNotOptimize(sum);
+  return static_cast<double>(rounds) * 16 * 8 * 2 / seconds / 1e9;
+}
+
+// LOOM_PEAK_GFLOPS_PER_CORE overrides the measurement.
 double peak_per_core() {
-  const char* v = std::getenv("LOOM_PEAK_GFLOPS_PER_CORE");
-  return v ? std::atof(v) : 83.2;
+  static const double peak = [] {
+    if (const char* v = std::getenv("LOOM_PEAK_GFLOPS_PER_CORE"))
+      return std::atof(v);
+    double best = 0;
+    for (int i = 0; i < 3; ++i)
+      best = std::max(best, __builtin_cpu_supports("avx512f") ? fma_gflops_avx512() : fma_gflops_avx2());
+    std::fprintf(stderr, "measured f32 FMA peak: %.1f GFLOP/s per core\n", best);
+    return best;
+  }();
+  return peak;
 }
 
 struct Problem {

@@ -15,8 +15,7 @@ ModelAverager::ModelAverager(nn::Module& model, std::shared_ptr<Communicator> co
       mode_(mode),
       sync_every_(sync_every),
       alpha_(alpha > 0 ? alpha : 0.9 / comm_->size()),
-      reducer_(comm_, algorithm, compress, topk_ratio),
-      state_reducer_(comm_, algorithm, "none", 0.01) {
+      reducer_(comm_, algorithm, compress, topk_ratio) {
   LOOM_CHECK(mode == DistMode::localsgd || mode == DistMode::easgd, "ModelAverager: mode must be localsgd or easgd");
   LOOM_CHECK(sync_every >= 1, "--sync-every must be at least 1, got ", sync_every);
   LOOM_CHECK(model.parameter_arena().defined(), "model averaging: the model's parameters must be packed");
@@ -25,25 +24,14 @@ ModelAverager::ModelAverager(nn::Module& model, std::shared_ptr<Communicator> co
 }
 
 void ModelAverager::start() {
-  Tensor arena = model_.parameter_arena();
-  comm_->broadcast(arena.raw_data(), arena.nbytes(), 0);
-  for (auto& [name, buffer] : model_.named_buffers())
-    if (buffer.is_contiguous() && buffer.numel() > 0)
-      comm_->broadcast(buffer.raw_data(), buffer.nbytes(), 0);
-  anchor_ = arena.clone();
+  broadcast_model(*comm_, model_);
+  anchor_ = model_.parameter_arena().clone();
 }
 
 void ModelAverager::after_step(int64_t global_step, optim::Optimizer& optimizer) {
   dirty_ = true;
   if ((global_step + 1) % sync_every_ == 0)
     average_round(optimizer);
-}
-
-CompressionReport ModelAverager::traffic() const {
-  CompressionReport r = reducer_.total();
-  r.bytes_sent += state_reducer_.total().bytes_sent;
-  r.raw_bytes += state_reducer_.total().raw_bytes;
-  return r;
 }
 
 void ModelAverager::average_round(optim::Optimizer& optimizer) {
@@ -87,18 +75,23 @@ void ModelAverager::average_optimizer_state(optim::Optimizer& optimizer) {
   if (total == 0)
     return;  // plain SGD, or no step yet
   state_buf_.resize(static_cast<size_t>(total));
+  state_anchor_.resize(static_cast<size_t>(total), 0.0f);  // zeros: the state before any step
   int64_t at = 0;
   for (auto& [name, t] : state)
     if (t.dtype() == DType::f32) {
       LOOM_ASSERT(t.is_contiguous());  // state_dict() hands out fresh copies
-      std::copy_n(t.data<float>(), t.numel(), state_buf_.data() + at);
+      const float* v = t.data<float>();
+      for (int64_t i = 0; i < t.numel(); ++i)
+        state_buf_[at + i] = v[i] - state_anchor_[at + i];
       at += t.numel();
     }
-  state_reducer_.mean(state_buf_.data(), total, 1);
+  reducer_.mean(state_buf_.data(), total, 1);  // the change since the last round, as for the weights
   at = 0;
   for (auto& [name, t] : state)
     if (t.dtype() == DType::f32) {
-      std::copy_n(state_buf_.data() + at, t.numel(), t.data<float>());
+      float* v = t.data<float>();
+      for (int64_t i = 0; i < t.numel(); ++i)
+        v[i] = state_anchor_[at + i] += state_buf_[at + i];
       at += t.numel();
     }
   optimizer.load_state_dict(state);

@@ -61,14 +61,7 @@ GradientBuckets::~GradientBuckets() {
     thread_.join();
 }
 
-void GradientBuckets::broadcast_parameters() {
-  Tensor arena = model_.parameter_arena();
-  comm_->broadcast(arena.raw_data(), arena.nbytes(), 0);
-  for (auto& [name, buffer] : model_.named_buffers()) {
-    if (buffer.is_contiguous() && buffer.numel() > 0)
-      comm_->broadcast(buffer.raw_data(), buffer.nbytes(), 0);
-  }
-}
+void GradientBuckets::broadcast_parameters() { broadcast_model(*comm_, model_); }
 
 void GradientBuckets::prepare(const Tensor& loss) {
   std::fill(expected_.begin(), expected_.end(), 0);
@@ -92,6 +85,16 @@ void GradientBuckets::prepare(const Tensor& loss) {
     }
   }
   std::lock_guard<std::mutex> lock(mutex_);
+  reset_step();
+  finishing_ = false;
+  armed_ = options_.overlap;
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (expected_[i] == 0 && armed_)
+      mark_ready(i);  // not reached by this loss: its gradient stays as it is
+  cv_.notify_all();
+}
+
+void GradientBuckets::reset_step() {
   std::fill(seen_.begin(), seen_.end(), 0);
   std::fill(done_.begin(), done_.end(), 0);
   std::fill(ready_.begin(), ready_.end(), 0);
@@ -99,12 +102,6 @@ void GradientBuckets::prepare(const Tensor& loss) {
     b.pending = b.params;
   next_ = reduced_ = 0;
   launched_ = overlapped_ = 0;
-  finishing_ = false;
-  armed_ = options_.overlap;
-  for (size_t i = 0; i < params_.size(); ++i)
-    if (expected_[i] == 0 && armed_)
-      mark_ready(i);  // not reached by this loss: its gradient stays as it is
-  cv_.notify_all();
 }
 
 void GradientBuckets::on_leaf(const TensorImpl* leaf) {
@@ -132,14 +129,8 @@ void GradientBuckets::mark_ready(size_t i) {
 
 void GradientBuckets::finish() {
   std::unique_lock<std::mutex> lock(mutex_);
-  if (!armed_) {  // no overlap (or prepare() not called): reset the step's state
-    std::fill(done_.begin(), done_.end(), 0);
-    std::fill(ready_.begin(), ready_.end(), 0);
-    for (Bucket& b : buckets_)
-      b.pending = b.params;
-    next_ = reduced_ = 0;
-    launched_ = overlapped_ = 0;
-  }
+  if (!armed_)  // no overlap (or prepare() not called): nothing was started this step
+    reset_step();
   finishing_ = true;
   armed_ = true;
   for (size_t i = 0; i < params_.size(); ++i)

@@ -181,6 +181,15 @@ std::unique_ptr<TrainingStrategy> make_strategy(const DistOptions& options, std:
   LOOM_THROW(ValueError, "make_strategy: --dist none has no strategy");
 }
 
+void broadcast_model(Communicator& comm, nn::Module& model, int root) {
+  Tensor arena = model.parameter_arena();
+  comm.broadcast(arena.raw_data(), arena.nbytes(), root);
+  for (auto& [name, buffer] : model.named_buffers())
+    if (buffer.is_contiguous() && buffer.numel() > 0)
+      comm.broadcast(buffer.raw_data(), buffer.nbytes(), root);
+  arena.bump_version();
+}
+
 void maybe_inject_fault(int rank, int64_t global_step) {
   static const char* spec = std::getenv("LOOM_FAULT_INJECT");
   if (!spec || !*spec)

@@ -3,8 +3,6 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <mutex>
@@ -22,7 +20,6 @@ struct ParameterServer::Shard {
   std::vector<float> sum;      // sync: gradients of the current step
   int pushed = 0;              // sync: pushes in the current step
   int64_t version = 0;         // updates applied (sync: steps; async, ssp: pushes)
-  int64_t staleness_sum = 0, staleness_max = 0;  // async, ssp: over all pushes
   std::vector<int64_t> clock;  // ssp: pushes per worker
   std::exception_ptr error;
 };
@@ -47,19 +44,16 @@ ParameterServer::ParameterServer(nn::Module& model, std::shared_ptr<Communicator
     hi_.push_back(n * (s + 1) / servers_);
   }
   // Every worker its own QSGD rounding stream.
-  codec_ = make_compressor(compress_, CompressionOptions{.topk_ratio = topk_ratio_,
-                                                         .seed = 1 + static_cast<uint64_t>(comm_->rank())});
+  codec_ = make_compressor(
+      compress_, CompressionOptions{.topk_ratio = topk_ratio_, .seed = 1 + static_cast<uint64_t>(comm_->rank())});
   residual_.resize(static_cast<size_t>(servers_));
 }
 
 ParameterServer::~ParameterServer() = default;
 
 void ParameterServer::start() {
+  broadcast_model(*comm_, model_);
   Tensor arena = model_.parameter_arena();
-  comm_->broadcast(arena.raw_data(), arena.nbytes(), 0);
-  for (auto& [name, buffer] : model_.named_buffers())
-    if (buffer.is_contiguous() && buffer.numel() > 0)
-      comm_->broadcast(buffer.raw_data(), buffer.nbytes(), 0);
   if (!is_server())
     return;
   const int s = comm_->rank();
@@ -127,8 +121,6 @@ void ParameterServer::serve(int64_t total_steps) {
           } else {
             // NOTE [Stale gradients]
             const int64_t tau = sh.version - seen;
-            sh.staleness_sum += tau;
-            sh.staleness_max = std::max(sh.staleness_max, tau);
             const float damp = tau < W ? 1.0f : static_cast<float>(W) / static_cast<float>(tau + 1);
             apply(grad.data(), inv * damp, lr);
             ++sh.version;
@@ -159,10 +151,7 @@ void ParameterServer::serve(int64_t total_steps) {
     threads.emplace_back(handler, w);
   for (auto& t : threads)
     t.join();
-  if (std::getenv("LOOM_PS_DEBUG"))
-    std::fprintf(stderr, "server %d: staleness mean %.2f max %lld over %lld pushes\n", s,
-                 static_cast<double>(sh.staleness_sum) / std::max<int64_t>(1, total_steps * W),
-                 static_cast<long long>(sh.staleness_max), static_cast<long long>(total_steps * W));
+
   if (sh.error)
     std::rethrow_exception(sh.error);
 }

@@ -5,7 +5,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "loom/core/generator.h"
 #include "test_support.h"
 
 namespace loom {
@@ -15,36 +14,11 @@ using testing::CommandResult;
 using testing::run_command;
 using testing::TempDir;
 
-std::string be32(uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
-}
-
-// A learnable toy set: class k lights up a 6x6 block at a class-specific place.
-void write_toy_idx(const std::string& dir, const std::string& prefix, int n, uint64_t seed) {
-  Generator g(seed);
-  std::string images = std::string("\0\0\x08\x03", 4) + be32(n) + be32(28) + be32(28);
-  std::string labels = std::string("\0\0\x08\x01", 4) + be32(n);
-  for (int i = 0; i < n; ++i) {
-    const int k = static_cast<int>(g.below(10));
-    labels.push_back(static_cast<char>(k));
-    const int r0 = (k / 5) * 12 + 4, c0 = (k % 5) * 5 + 1;
-    for (int r = 0; r < 28; ++r)
-      for (int c = 0; c < 28; ++c) {
-        int v = static_cast<int>(g.below(60));
-        if (r >= r0 && r < r0 + 6 && c >= c0 && c < c0 + 4)
-          v += 160;
-        images.push_back(static_cast<char>(v));
-      }
-  }
-  testing::write_file(dir + "/" + prefix + "-images-idx3-ubyte", images);
-  testing::write_file(dir + "/" + prefix + "-labels-idx1-ubyte", labels);
-}
-
 class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
-    write_toy_idx(tmp_.path().string(), "train", 2048, 1);
-    write_toy_idx(tmp_.path().string(), "t10k", 200, 2);
+    testing::write_toy_idx(tmp_.path().string(), "train", 2048, 1);
+    testing::write_toy_idx(tmp_.path().string(), "t10k", 200, 2);
   }
   CommandResult loom(const std::string& args) { return run_command(testing::loom_cli() + " " + args); }
   std::string data() const { return " --data " + tmp_.path().string() + " "; }

@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "loom/core/generator.h"
 #include "test_support.h"
 
 namespace loom {
@@ -17,29 +16,11 @@ using testing::CommandResult;
 using testing::run_command;
 using testing::TempDir;
 
-std::string be32(uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
-}
-
-// Random 28x28 images with labels; the tests need a run, not a good model.
-void write_idx(const std::string& dir, const std::string& prefix, int n, uint64_t seed) {
-  Generator g(seed);
-  std::string images = std::string("\0\0\x08\x03", 4) + be32(n) + be32(28) + be32(28);
-  std::string labels = std::string("\0\0\x08\x01", 4) + be32(n);
-  for (int i = 0; i < n; ++i) {
-    labels.push_back(static_cast<char>(g.below(10)));
-    for (int p = 0; p < 28 * 28; ++p)
-      images.push_back(static_cast<char>(g.below(256)));
-  }
-  testing::write_file(dir + "/" + prefix + "-images-idx3-ubyte", images);
-  testing::write_file(dir + "/" + prefix + "-labels-idx1-ubyte", labels);
-}
-
 class ProfileStatsCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    write_idx(tmp_.path().string(), "train", 300, 1);
-    write_idx(tmp_.path().string(), "t10k", 50, 2);
+    testing::write_toy_idx(tmp_.path().string(), "train", 300, 1);
+    testing::write_toy_idx(tmp_.path().string(), "t10k", 50, 2);
   }
   CommandResult loom(const std::string& args) { return run_command(testing::loom_cli() + " " + args); }
   std::string data() const { return " --data " + tmp_.path().string() + " "; }

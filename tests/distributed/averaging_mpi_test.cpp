@@ -1,4 +1,4 @@
-// Local SGD and EASGD under mpirun: averaging every step with plain SGD is DDP;
+// Local SGD and EASGD under mpirun: averaging every step is DDP;
 // EASGD leaves every rank with the same center.
 #include <gtest/gtest.h>
 
@@ -9,12 +9,16 @@ namespace {
 
 using namespace testing_;
 
-TEST(AveragingMpi, LocalSgdSyncingEveryStepWithoutMomentumEqualsSingleProcess) {
-  const Tensor expected = reference_parameters(5, 0.0);
-  DistOptions d;
-  d.mode = DistMode::localsgd;
-  d.sync_every = 1;
-  EXPECT_LT(loom::testing::max_abs_diff(strategy_parameters(d, 5, 0.0), expected), 2e-5);
+TEST(AveragingMpi, LocalSgdSyncingEveryStepEqualsSingleProcess) {
+  // With momentum too: the rounds average the momentum buffers (NOTE [Model averaging]).
+  for (double momentum : {0.0, 0.9}) {
+    const Tensor expected = reference_parameters(5, momentum);
+    DistOptions d;
+    d.mode = DistMode::localsgd;
+    d.sync_every = 1;
+    EXPECT_LT(loom::testing::max_abs_diff(strategy_parameters(d, 5, momentum), expected), 2e-5)
+        << "momentum " << momentum;
+  }
 }
 
 TEST(AveragingMpi, LocalSgdAndEasgdEndWithTheSameModelOnEveryRank) {

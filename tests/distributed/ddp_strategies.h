@@ -1,7 +1,10 @@
 #pragma once
 // Shared by the *_mpi_test.cpp files of the training strategies: a small MLP, a
 // fixed data stream, and the reference run in one process on the global batch.
+#include <gtest/gtest.h>
+
 #include <memory>
+#include <string>
 
 #include "loom/autograd.h"
 #include "loom/core/generator.h"
@@ -90,6 +93,18 @@ inline Tensor strategy_parameters(DistOptions d, int64_t steps, double momentum)
   }
   strategy->finish();
   return model->parameter_arena().clone();
+}
+
+// Each codec (top-k keeping half the values) stays close to the uncompressed
+// reference over a few steps of strategy `d`.
+inline void expect_compressed_close_to_reference(DistOptions d) {
+  const Tensor expected = reference_parameters(5, 0.9);
+  for (const char* codec : {"fp16", "qsgd", "topk"}) {
+    d.compress = codec;
+    d.topk_ratio = 0.5;
+    const double tolerance = std::string(codec) == "fp16" ? 1e-2 : 0.3;
+    EXPECT_LT(loom::testing::max_abs_diff(strategy_parameters(d, 5, 0.9), expected), tolerance) << codec;
+  }
 }
 
 }  // namespace loom::distributed::testing_

@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 
 #include "dist_cli_support.h"
+#include "loom/core/generator.h"
 
 namespace loom::distributed {
 namespace {
@@ -117,21 +120,28 @@ TEST_F(DistCli, LinearAndLogisticRegressionOnTwoRanksEqualOneProcess) {
   EXPECT_NE(bad.output.find("two classes"), std::string::npos) << bad.output;
 }
 
-// Fashion-MNIST, 6000 training images, 2 epochs, global batch 64 everywhere.
-// DISABLED: at this budget only ps sync (= DDP, 82.05%) and easgd (80.6%) come close;
-// ps async 71.6%, ssp 77.1%, localsgd (K=4) 79.2% are still behind after 2 epochs.
-// Run with --gtest_also_run_disabled_tests while tuning the schedule of those modes.
-TEST(DistCliFashion, DISABLED_EveryStrategyConvergesToWithinAPointOfDdp) {
+// Fashion-MNIST, 6000 training images, global batch 64 everywhere, trained to its
+// plateau: 15 epochs with a cosine schedule (lr 0.05 -> 0), so the test compares where
+// each strategy converges, not how fast it gets there (after 2 epochs at a constant
+// lr, seeds alone move DDP by 2 points), on the whole test set (on 2000 images the
+// evaluation alone is +-0.8 points). Seed 1 on the 2-core development machine: DDP
+// 84.93%, ps sync 84.93%, ps async 84.40-84.67%, ssp 84.57-84.80%, localsgd (K=4)
+// 85.05%, easgd (K=2) 84.76% (docs/DISTRIBUTED.md); 33-45 s in all.
+TEST(DistCliFashion, EveryStrategyConvergesToWithinAPointOfDdp) {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist"))
+    GTEST_SKIP() << "Fashion-MNIST is not at /usr/share/datasets/fashion-mnist";
   loom::testing::TempDir tmp;
-  const std::string common = "--model mlp --epochs 2 --batch 32 --train-samples 6000 --test-samples 2000 --quiet ";
+  const std::string common = "--model mlp --epochs 15 --schedule cosine --batch 32 --train-samples 6000 --quiet ";
   auto run = [&](int np, const std::string& flags) {
     const std::string m = tmp.file("m.json");
     auto r = loom_train(np, common + flags + " --metrics " + m);
     EXPECT_EQ(r.exit_code, 0) << flags << "\n" << r.output;
-    return r.exit_code == 0 ? read_metrics(m)["test_accuracy"].get<double>() : 0.0;
+    const double acc = r.exit_code == 0 ? read_metrics(m)["test_accuracy"].get<double>() : 0.0;
+    std::printf("  %-40s %.2f%%\n", flags.c_str(), 100 * acc);
+    return acc;
   };
   const double ddp = run(2, "--dist ddp");
-  EXPECT_GT(ddp, 0.70);
+  EXPECT_GT(ddp, 0.83);
   struct Case {
     int np;
     const char* flags;

@@ -39,5 +39,13 @@ TEST(PsMpi, AsyncAndSspFinishWithOneModelEverywhere) {
   }
 }
 
+TEST(PsMpi, CompressedPushesStayClose) {
+  DistOptions d;
+  d.mode = DistMode::ps;
+  d.ps_mode = PsMode::sync;
+  d.servers = mpi_world()->size() > 2 ? 2 : 1;
+  expect_compressed_close_to_reference(d);
+}
+
 }  // namespace
 }  // namespace loom::distributed

@@ -1,5 +1,7 @@
 #include "test_support.h"
 
+#include "loom/core/generator.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,6 +58,32 @@ std::string loom_cli() { return LOOM_CLI_PATH; }
 void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream f(path, std::ios::binary);
   f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+namespace {
+std::string be32(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+}  // namespace
+
+void write_toy_idx(const std::string& dir, const std::string& prefix, int n, uint64_t seed) {
+  Generator g(seed);
+  std::string images = std::string("\0\0\x08\x03", 4) + be32(n) + be32(28) + be32(28);
+  std::string labels = std::string("\0\0\x08\x01", 4) + be32(n);
+  for (int i = 0; i < n; ++i) {
+    const int k = static_cast<int>(g.below(10));
+    labels.push_back(static_cast<char>(k));
+    const int r0 = (k / 5) * 12 + 4, c0 = (k % 5) * 5 + 1;
+    for (int r = 0; r < 28; ++r)
+      for (int c = 0; c < 28; ++c) {
+        int v = static_cast<int>(g.below(60));
+        if (r >= r0 && r < r0 + 6 && c >= c0 && c < c0 + 4)
+          v += 160;
+        images.push_back(static_cast<char>(v));
+      }
+  }
+  write_file(dir + "/" + prefix + "-images-idx3-ubyte", images);
+  write_file(dir + "/" + prefix + "-labels-idx1-ubyte", labels);
 }
 
 std::string read_file(const std::string& path) {

@@ -37,6 +37,10 @@ std::string loom_cli();
 void write_file(const std::string& path, const std::string& bytes);
 std::string read_file(const std::string& path);
 
+// A learnable toy Fashion-MNIST-shaped IDX pair <dir>/<prefix>-{images-idx3,labels-idx1}-ubyte
+// of n samples: class k lights up a 6x4 block at a class-specific place over noise.
+void write_toy_idx(const std::string& dir, const std::string& prefix, int n, uint64_t seed);
+
 // Max |a - b| over all elements; shapes must match.
 double max_abs_diff(const Tensor& a, const Tensor& b);
 

@@ -14,13 +14,14 @@
 //   x_i <- x_i - alpha (x_i - c),   c <- c + alpha * sum_i (x_i - c)
 // (both from the old values). The center is the model finish() leaves on every rank.
 // Local SGD also averages the optimizer state (momentum buffers, Adam's moments) in
-// each round, uncompressed: with SGD and momentum, syncing every step is then
-// exactly DDP, and with K > 1 the ranks restart each round from one shared
-// velocity instead of drifting ones, which is what keeps local SGD within a point
-// of DDP (Wang et al. 2020, "SlowMo", average the buffers the same way). EASGD
+// each round, the same way as the weights (the change since the last round, through
+// the same codec; stream 1): with SGD and momentum, syncing every step is then
+// exactly DDP (up to float rounding), and with K > 1 the ranks restart each round
+// from one shared velocity instead of drifting ones. EASGD
 // keeps its optimizer state local, as in the paper: the elastic force, not a
 // shared state, couples its ranks.
 #include <memory>
+#include <vector>
 
 #include "loom/distributed/training.h"
 
@@ -40,7 +41,7 @@ class ModelAverager {
   void finish(optim::Optimizer* optimizer);
   double alpha() const { return alpha_; }
   int64_t rounds() const { return rounds_; }
-  CompressionReport traffic() const;
+  const CompressionReport& traffic() const { return reducer_.total(); }
 
  private:
   void average_round(optim::Optimizer& optimizer);
@@ -51,9 +52,8 @@ class ModelAverager {
   int64_t sync_every_;
   double alpha_;
   MeanReducer reducer_;
-  MeanReducer state_reducer_;  // localsgd: optimizer state, uncompressed
-  std::vector<float> state_buf_;
-  Tensor anchor_;  // localsgd: parameters after the last round; easgd: the center
+  std::vector<float> state_buf_, state_anchor_;  // localsgd: optimizer state (flat)
+  Tensor anchor_;                                // localsgd: parameters after the last round; easgd: the center
   int64_t rounds_ = 0;
   bool dirty_ = false;  // steps taken since the last round
 };

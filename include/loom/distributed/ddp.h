@@ -73,6 +73,7 @@ class GradientBuckets {
   };
   void on_leaf(const TensorImpl* leaf);
   void mark_ready(size_t param_index);  // with mutex_ held
+  void reset_step();                    // with mutex_ held
   void comm_loop();
 
   nn::Module& model_;

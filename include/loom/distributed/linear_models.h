@@ -30,7 +30,7 @@ struct LinearModelOptions {
 struct LinearModel {
   std::vector<double> weights;
   double bias = 0;
-  std::vector<double> losses;               // mean loss over all rows before each iteration
+  std::vector<double> losses;  // mean loss over all rows before each iteration
   // The linear score w . row + b (logistic: P(class 1) = 1 / (1 + exp(-score))).
   double predict(const double* row) const;
 };

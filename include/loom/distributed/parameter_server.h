@@ -11,6 +11,12 @@
 //    average once, then answers all pulls: the same update as DDP.
 //  - async: every push is applied at once, scaled by 1/W (so an epoch moves the
 //    weights about as far as in sync mode), and answered with the current shard.
+//    NOTE [Stale gradients]: a push computed on parameters that are tau updates
+//    old (tau = updates applied since that worker's last pull) is normal up to
+//    tau = W - 1 (every other worker pushed once); beyond that its step is scaled
+//    by W / (tau + 1) (staleness-aware SGD, Zhang et al. 2016), so a worker that
+//    fell far behind (a descheduled rank) cannot drag the model back.
+//    The server's optimizer (momentum included) runs once per push.
 //  - ssp (stale synchronous): as async, but the answer to worker w's push at clock
 //    c (its c-th step) waits until every worker has pushed at least c - staleness
 //    times, so no worker runs more than `staleness` steps ahead of the slowest.
@@ -66,7 +72,7 @@ class ParameterServer {
   optim::OptimizerOptions optimizer_options_;
   std::string compress_;
   double topk_ratio_;
-  std::unique_ptr<Compressor> codec_;        // workers: encodes pushes
+  std::unique_ptr<Compressor> codec_;         // workers: encodes pushes
   std::vector<std::vector<float>> residual_;  // workers: error feedback per server
   std::vector<float> staged_, decoded_;
   std::vector<uint8_t> message_;

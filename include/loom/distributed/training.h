@@ -121,6 +121,9 @@ class TrainingStrategy {
 std::unique_ptr<TrainingStrategy> make_strategy(const DistOptions& options, std::shared_ptr<Communicator> comm,
                                                 nn::Module& model, optim::Optimizer& optimizer);
 
+// Rank `root`'s parameters (the packed arena) and float buffers to every rank.
+void broadcast_model(Communicator& comm, nn::Module& model, int root = 0);
+
 // Testing aid: LOOM_FAULT_INJECT="rank:step:hang|exit" makes that rank hang (stop
 // answering) or exit abruptly before the given global step.
 void maybe_inject_fault(int rank, int64_t global_step);

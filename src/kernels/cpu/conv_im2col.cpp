@@ -191,24 +191,6 @@ void sgemm_serial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float
   LOOM_ASSERT(st == dnnl_success);
 }
 
-// Runs fn(part, image_begin, image_end) for each of `parts` static slices of the
-// batch (balance211), one slice per pool thread.
-template <typename Fn>
-void for_each_batch_slice(int64_t batch, int64_t parts, Fn&& fn) {
-  runtime::parallel_for(0, parts, 1, [&](int64_t lo, int64_t hi) {
-    OmpThreads serial(1);
-    for (int64_t t = lo; t < hi; ++t) {
-      const int64_t base = batch / parts, extra = batch % parts;
-      const int64_t b = t * base + std::min(t, extra);
-      fn(t, b, b + base + (t < extra ? 1 : 0));
-    }
-  });
-}
-
-int64_t batch_parts(const Window2d& g) {
-  return std::max<int64_t>(1, std::min<int64_t>(runtime::in_parallel_region() ? 1 : runtime::num_threads(), g.n));
-}
-
 Window2d one_image(Window2d g) {
   g.n = 1;
   return g;
@@ -231,7 +213,7 @@ void conv2d_forward_split(const Window2d& g, const Tensor& x, const Tensor& w, c
   const float* wt = static_cast<const float*>(w.raw_data());
   const float* bias = b.defined() ? static_cast<const float*>(b.raw_data()) : nullptr;
   float* dst = static_cast<float*>(y.raw_data());
-  for_each_batch_slice(g.n, batch_parts(g), [&](int64_t, int64_t lo, int64_t hi) {
+  for_each_batch_slice(g.n, batch_parts(g.n), [&](int64_t, int64_t lo, int64_t hi) {
     std::vector<float> cols(static_cast<size_t>(K * plane));
     for (int64_t n = lo; n < hi; ++n) {
       im2col<float>(g1, src + n * in_image, cols.data());
@@ -252,7 +234,7 @@ void conv2d_backward_input_split(const Window2d& g, const Tensor& gy, const Tens
   const float* src = static_cast<const float*>(gy.raw_data());
   const float* wt = static_cast<const float*>(w.raw_data());
   float* dst = static_cast<float*>(gx.raw_data());
-  for_each_batch_slice(g.n, batch_parts(g), [&](int64_t, int64_t lo, int64_t hi) {
+  for_each_batch_slice(g.n, batch_parts(g.n), [&](int64_t, int64_t lo, int64_t hi) {
     std::vector<float> cols(static_cast<size_t>(K * plane));
     for (int64_t n = lo; n < hi; ++n) {
       sgemm_serial(true, false, K, plane, g.oc, wt, K, src + n * g.oc * plane, plane, 0.0f, cols.data(), plane);
@@ -267,7 +249,7 @@ void conv2d_backward_weight_split(const Window2d& g, const Tensor& x, const Tens
   const float* src = static_cast<const float*>(x.raw_data());
   const float* dy = static_cast<const float*>(gy.raw_data());
   float* dw = static_cast<float*>(gw.raw_data());
-  const int64_t parts = batch_parts(g);
+  const int64_t parts = batch_parts(g.n);
   // Slice 0 sums into gw itself, the others into their own buffers.
   std::vector<float> partial(static_cast<size_t>((parts - 1) * size));
   for_each_batch_slice(g.n, parts, [&](int64_t t, int64_t lo, int64_t hi) {

@@ -78,25 +78,6 @@ struct Plan {
   std::mutex mutex;  // the blocked buffers belong to one call at a time
 };
 
-int64_t batch_parts(int64_t batch) {
-  const int64_t threads = runtime::in_parallel_region() ? 1 : runtime::num_threads();
-  return std::max<int64_t>(1, std::min(threads, batch));
-}
-
-// Runs fn(slice, image_begin, image_end) for each of `parts` static slices of the
-// batch (balance211), one per pool thread, with OpenMP serial on that thread.
-template <typename Fn>
-void for_each_batch_slice(int64_t batch, int64_t parts, Fn&& fn) {
-  runtime::parallel_for(0, parts, 1, [&](int64_t lo, int64_t hi) {
-    OmpThreads serial(1);
-    for (int64_t t = lo; t < hi; ++t) {
-      const int64_t base = batch / parts, extra = batch % parts;
-      const int64_t b = t * base + std::min(t, extra);
-      fn(t, b, b + base + (t < extra ? 1 : 0));
-    }
-  });
-}
-
 memory::dims dims_of(std::initializer_list<int64_t> v) { return memory::dims(v.begin(), v.end()); }
 
 Arg make_arg(int id, const memory::desc& user, const memory::desc& inner, bool input) {
