@@ -112,6 +112,10 @@ TEST(GemmList, OneDnnDeclinesDoublesAndEmptyProducts) {
   g.dtype = DType::f32;
   g.k = 0;
   EXPECT_EQ(list.entries().front().declines(g), "empty GEMM");
+  g.m = 64, g.n = 10, g.k = 128;  // the logits layer goes to OpenBLAS
+  EXPECT_NE(list.entries().front().declines(g).find("shorter than 32"), std::string::npos);
+  g.n = 256;
+  EXPECT_EQ(list.entries().front().declines(g), "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, GemmEntries, ::testing::Values(1, 2, 3));
