@@ -96,7 +96,9 @@ void apply(Budget& b, int n, const char* source) {
   retire_pool(b);
   b.threads.store(n, std::memory_order_release);
   b.source = source;
-  openblas_set_num_threads(n);
+  // OpenBLAS computes on one thread; loom's pool splits its GEMMs (NOTE [GEMM panels]
+  // in src/kernels/cpu/gemm_panels.h), so its spinning server threads never wake.
+  openblas_set_num_threads(1);
   omp_set_num_threads(n);
 }
 

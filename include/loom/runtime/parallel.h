@@ -15,9 +15,10 @@
 //      says how many there are (OMPI_COMM_WORLD_LOCAL_SIZE, then
 //      MPI_LOCALNRANKS, then PMI_LOCAL_SIZE, greater than 1)       "mpi-local-ranks"
 //   4. the cores this process may run on                             "cores"
-// OpenBLAS (openblas_set_num_threads) and OpenMP, which oneDNN uses in this build
-// (omp_set_num_threads), are set to the same count, so library threads never
-// oversubscribe. Workers are pinned to cores when LOOM_PIN=1 or PoolParams::pin.
+// OpenMP, which oneDNN uses in this build (omp_set_num_threads), is set to the
+// same count, and OpenBLAS to one thread: loom's pool splits library GEMMs into
+// one-thread calls (NOTE [GEMM panels]), so library threads never oversubscribe. Workers are pinned to cores when
+// LOOM_PIN=1 or PoolParams::pin.
 //
 // NOTE [Deterministic split]
 // parallel_for cuts [begin, end) into min(num_threads(), ceil(n / grain)) chunks

@@ -1,23 +1,29 @@
 #include <cblas.h>
 
+#include "cpu/gemm_panels.h"
 #include "cpu/kernels_cpu.h"
 #include "loom/runtime/parallel.h"
 
 namespace loom::kernels::cpu {
 
 void gemm_openblas(const GemmArgs& g) {
+  // OpenBLAS runs at one thread; loom's pool splits the GEMM (NOTE [GEMM panels]).
   const auto ta = g.trans_a ? CblasTrans : CblasNoTrans;
   const auto tb = g.trans_b ? CblasTrans : CblasNoTrans;
   for (int64_t i = 0; i < g.batch; ++i) {
     if (g.dtype == DType::f32) {
-      cblas_sgemm(CblasRowMajor, ta, tb, g.m, g.n, g.k, static_cast<float>(g.alpha),
-                  static_cast<const float*>(g.a) + i * g.stride_a, g.lda,
-                  static_cast<const float*>(g.b) + i * g.stride_b, g.ldb, static_cast<float>(g.beta),
-                  static_cast<float*>(g.c) + i * g.stride_c, g.ldc);
+      gemm_in_panels(g, static_cast<const float*>(g.a) + i * g.stride_a,
+                     static_cast<const float*>(g.b) + i * g.stride_b, static_cast<float*>(g.c) + i * g.stride_c,
+                     [&](int64_t m, int64_t n, const float* a, const float* b, float* c) {
+                       cblas_sgemm(CblasRowMajor, ta, tb, m, n, g.k, static_cast<float>(g.alpha), a, g.lda, b, g.ldb,
+                                   static_cast<float>(g.beta), c, g.ldc);
+                     });
     } else {
-      cblas_dgemm(CblasRowMajor, ta, tb, g.m, g.n, g.k, g.alpha, static_cast<const double*>(g.a) + i * g.stride_a,
-                  g.lda, static_cast<const double*>(g.b) + i * g.stride_b, g.ldb, g.beta,
-                  static_cast<double*>(g.c) + i * g.stride_c, g.ldc);
+      gemm_in_panels(g, static_cast<const double*>(g.a) + i * g.stride_a,
+                     static_cast<const double*>(g.b) + i * g.stride_b, static_cast<double*>(g.c) + i * g.stride_c,
+                     [&](int64_t m, int64_t n, const double* a, const double* b, double* c) {
+                       cblas_dgemm(CblasRowMajor, ta, tb, m, n, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta, c, g.ldc);
+                     });
     }
   }
 }
