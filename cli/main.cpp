@@ -12,7 +12,8 @@ namespace {
 
 void add_thread_flag(CLI::App* cmd, std::optional<int>& threads) {
   cmd->add_option("--threads", threads,
-                  "Compute threads (default: LOOM_NUM_THREADS, else the cores this process may use)")
+                  "Compute threads (default: LOOM_NUM_THREADS, else the cores this process may use, divided by the MPI "
+                  "ranks on this node)")
       ->check(CLI::Range(1, 4096));
 }
 
@@ -61,7 +62,7 @@ int main(int argc, char** argv) {
            train.threads = std::stoi(v);
        },
        "Compute threads, or 'auto' to try thread splits on the first steps and keep the fastest "
-       "(default: LOOM_NUM_THREADS, else the cores this process may use)")
+       "(default: LOOM_NUM_THREADS, else the cores this process may use, divided by the MPI ranks on this node)")
       ->check(CLI::IsMember({"auto"}) | CLI::Range(1, 4096));
   t->add_option("--save", train.save_path, "Write the trained weights here (safetensors)");
   t->add_option("--checkpoint", train.checkpoint_path, "Write a checkpoint here after every epoch");
