@@ -3,6 +3,7 @@
 #include <typeinfo>
 
 #include "loom/nn/activation.h"
+#include "loom/nn/conv.h"
 #include "loom/nn/linear.h"
 
 namespace loom::nn {
@@ -32,8 +33,16 @@ Activation fusable_activation(const Module& m) {
 
 }  // namespace
 
-// A Linear followed by ReLU or GELU runs as one linear_act op. The modules stay
-// as they are (names, state_dict, describe), only the forward pass is fused.
+// NOTE [Sequential rewrites]
+// The modules stay as they are (names, state_dict, describe); only how the
+// forward pass runs changes, and never its values:
+// - A Linear followed by ReLU or GELU runs as one linear_act op (NOTE [Fused linear]).
+// - ReLU followed by MaxPool2d runs as the pool, then the ReLU. ReLU is monotone,
+//   so max(relu(x)) == relu(max(x)) bit for bit, and the gradients agree too: a
+//   window whose max is positive sends its gradient to the same (first) maximum,
+//   and one whose max is <= 0 sends none either way. The ReLU and its backward
+//   then touch the pooled map, a quarter of the conv output for 2x2 pooling:
+//   the reference CNN's two largest element-wise passes become four times smaller.
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
   const auto& ch = children();
@@ -46,6 +55,11 @@ Tensor Sequential::forward(const Tensor& x) {
         ++i;
         continue;
       }
+    }
+    if (i + 1 < ch.size() && typeid(m) == typeid(ReLU) && typeid(*ch[i + 1].second) == typeid(MaxPool2d)) {
+      y = m.forward(ch[i + 1].second->forward(y));
+      ++i;
+      continue;
     }
     y = m.forward(y);
   }

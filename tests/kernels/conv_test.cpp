@@ -38,15 +38,16 @@ Window2d geometry(const Shape2d& s) {
 }
 
 const Shape2d kShapes[] = {
-    {2, 3, 7, 9, 5, 3, 3, 1, 1, 1, 1},      // odd sizes, few channels
-    {3, 4, 9, 8, 6, 3, 3, 2, 2, 1, 1},      // stride 2
-    {1, 16, 14, 14, 32, 3, 3, 1, 1, 1, 1},  // batch 1, blocked-friendly channels
-    {2, 8, 11, 10, 16, 5, 3, 2, 1, 2, 1},   // non-square kernel, mixed stride/padding
-    {4, 32, 5, 5, 16, 1, 1, 1, 1, 0, 0},    // 1x1
-    {2, 16, 6, 6, 16, 3, 3, 2, 2, 0, 0},    // last window ends before the edge
-    {8, 1, 28, 28, 32, 3, 3, 1, 1, 1, 1},   // the reference CNN's first layer
-    {8, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1},  // and its second
-    {3, 5, 10, 7, 7, 3, 3, 1, 1, 0, 0},     // no padding
+    {2, 3, 7, 9, 5, 3, 3, 1, 1, 1, 1},       // odd sizes, few channels
+    {3, 4, 9, 8, 6, 3, 3, 2, 2, 1, 1},       // stride 2
+    {1, 16, 14, 14, 32, 3, 3, 1, 1, 1, 1},   // batch 1, blocked-friendly channels
+    {2, 8, 11, 10, 16, 5, 3, 2, 1, 2, 1},    // non-square kernel, mixed stride/padding
+    {4, 32, 5, 5, 16, 1, 1, 1, 1, 0, 0},     // 1x1
+    {2, 16, 6, 6, 16, 3, 3, 2, 2, 0, 0},     // last window ends before the edge
+    {8, 1, 28, 28, 32, 3, 3, 1, 1, 1, 1},    // the reference CNN's first layer
+    {8, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1},   // and its second
+    {3, 5, 10, 7, 7, 3, 3, 1, 1, 0, 0},      // no padding
+    {16, 32, 14, 14, 64, 3, 3, 1, 1, 1, 1},  // several cache-sized oneDNN steps per thread
 };
 
 std::string describe(const Shape2d& s) {

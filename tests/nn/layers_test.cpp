@@ -257,5 +257,36 @@ TEST(Sequential, ChainsAConvNet) {
   EXPECT_EQ(net.state_dict()[2].first, "1.weight");
 }
 
+// NOTE [Sequential rewrites]: ReLU then MaxPool2d runs as the pool, then the
+// ReLU. Output and input gradient must match the modules run one by one, bit for
+// bit, including windows that are all negative, all zero, or tied.
+TEST(Sequential, ReluBeforeMaxPoolMatchesTheUnrewrittenOrderBitForBit) {
+  Tensor x0 = Generator(9).normal_tensor({2, 3, 6, 6}, 0, 1);
+  std::vector<float> v = x0.to_vector<float>();
+  for (int i = 0; i < 4; ++i) {  // the first window of plane 0: ties at 0.5
+    v[static_cast<size_t>((i / 2) * 6 + i % 2)] = 0.5f;
+  }
+  v[36 + 0] = v[36 + 1] = v[36 + 6] = v[36 + 7] = 0.0f;                        // plane 1: all-zero window
+  v[72 + 0] = -1.0f, v[72 + 1] = -2.0f, v[72 + 6] = -0.5f, v[72 + 7] = -3.0f;  // all negative
+  auto run = [&](bool sequential) {
+    Tensor x = Tensor::from_vector<float>(v, {2, 3, 6, 6});
+    x.set_requires_grad(true);
+    auto relu = std::make_shared<ReLU>();
+    auto pool = std::make_shared<MaxPool2d>(2);
+    Tensor y = sequential ? Sequential{relu, pool}(x) : (*pool)((*relu)(x));
+    sum(mul(y, Generator(10).normal_tensor(y.shape(), 0, 1))).backward();
+    return std::make_pair(y.to_vector<float>(), x.grad().to_vector<float>());
+  };
+  auto [y_seq, gx_seq] = run(true);
+  auto [y_ref, gx_ref] = run(false);
+  ASSERT_EQ(y_seq.size(), y_ref.size());
+  for (size_t i = 0; i < y_seq.size(); ++i)
+    EXPECT_EQ(y_seq[i], y_ref[i]) << "output " << i;
+  for (size_t i = 0; i < gx_seq.size(); ++i)
+    EXPECT_EQ(gx_seq[i], gx_ref[i]) << "input gradient " << i;
+  EXPECT_EQ(y_seq[0], 0.5f);
+  EXPECT_EQ(gx_seq[36], 0.0f);  // the all-zero window passes no gradient
+}
+
 }  // namespace
 }  // namespace loom::nn
