@@ -71,7 +71,8 @@ CLI::App* add_bench_command(CLI::App& app, BenchOptions& o) {
                               "mpirun -np N (rank 0 prints)");
   a->add_option("--sizes", o.sizes, "Message sizes, comma-separated (bytes; K, M, G suffixes)")->capture_default_str();
   a->add_option("--algorithms", o.algorithms,
-                "Comma-separated: ring, rd, native (MPI_Iallreduce with the timeout), auto, and mpi (blocking "
+                "Comma-separated: ring, rd, native (MPI_Iallreduce with the timeout), shm (shared memory, all ranks "
+                "on one node), auto, and mpi (blocking "
                 "MPI_Allreduce, the reference)")
       ->capture_default_str();
   a->add_option("--iters", o.iters, "Timed iterations per size (default: more for small sizes)")
@@ -162,10 +163,10 @@ int run_bench(const BenchOptions& o) {
         std::vector<double>& t = rounds[ai];
         std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
         const double seconds = t[t.size() / 2];
-        const char* chosen =
-            a.mpi_blocking ? "-"
-                           : algorithm_name(a.algorithm == AllreduceAlgorithm::automatic ? choose_algorithm(used, p)
-                                                                                         : a.algorithm);
+        const char* chosen = a.mpi_blocking ? "-"
+                                            : algorithm_name(a.algorithm == AllreduceAlgorithm::automatic
+                                                                 ? choose_algorithm(used, p, comm->local_size() == p)
+                                                                 : a.algorithm);
         double algbw = static_cast<double>(used) / seconds / 1e9;
         double busbw = algbw * (p > 1 ? 2.0 * (p - 1) / p : 1.0);
         std::printf("%-10s %-8s %-8s %7d %12.1f %12.3f %12.3f\n", human_bytes(used).c_str(), a.name.c_str(), chosen,

@@ -27,8 +27,10 @@ void add_distributed_flags(CLI::App* t, DistributedFlags& f) {
                 "Distributed mode under mpirun: none, ddp, ps, localsgd, easgd (default: ddp with > 1 rank)")
       ->check(CLI::IsMember({"auto", "none", "ddp", "ps", "localsgd", "easgd"}))
       ->capture_default_str();
-  t->add_option("--allreduce", f.allreduce, "Allreduce algorithm: auto, ring, rd (recursive doubling), native")
-      ->check(CLI::IsMember({"auto", "ring", "rd", "native"}))
+  t->add_option("--allreduce", f.allreduce,
+                "Allreduce algorithm: auto, ring, rd (recursive doubling), native, shm (shared memory, "
+                "every rank on one node; auto picks it there)")
+      ->check(CLI::IsMember({"auto", "ring", "rd", "native", "shm"}))
       ->capture_default_str();
   t->add_option("--bucket-mb", f.bucket_mb, "DDP: gradient bucket size in MB")
       ->check(CLI::Range(0.001, 4096.0))

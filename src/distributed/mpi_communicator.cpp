@@ -382,12 +382,20 @@ void MpiCommunicator::allreduce(void* data, int64_t count, DType dtype, ReduceOp
   const size_t elem = dtype_size(dtype);
   const size_t bytes = static_cast<size_t>(count) * elem;
   if (algorithm == AllreduceAlgorithm::automatic)
-    algorithm = choose_algorithm(bytes, size_);
+    algorithm = choose_algorithm(bytes, size_, one_node());
   ReduceFn reduce = reduce_function(dtype, op);  // validates dtype/op on every rank count
   std::lock_guard lock(collective_mutex_);
   OpContext ctx = begin_collective("allreduce", algorithm_name(algorithm));
   if (size_ == 1 || count == 0)
     return;
+  if (algorithm == AllreduceAlgorithm::shared_memory) {
+    LOOM_CHECK(one_node(), "allreduce: the shared-memory algorithm needs every rank on one node (", local_size_, " of ",
+               size_, " ranks are on this one)");
+    if (shm_allreduce(*this, data, count, elem, reduce, ctx))
+      return;
+    algorithm = choose_message_algorithm(bytes, size_);  // the segment could not be set up
+    ctx.algorithm = algorithm_name(algorithm);
+  }
   switch (algorithm) {
     case AllreduceAlgorithm::ring:
       ring_allreduce(*this, data, count, elem, reduce, ctx);
@@ -396,6 +404,7 @@ void MpiCommunicator::allreduce(void* data, int64_t count, DType dtype, ReduceOp
       recursive_doubling_allreduce(*this, data, count, elem, reduce, reduce_function(dtype, op, true), ctx);
       return;
     case AllreduceAlgorithm::native:
+    case AllreduceAlgorithm::shared_memory:  // not reached: handled above
     case AllreduceAlgorithm::automatic: {
       char* p = static_cast<char*>(data);
       const int64_t chunk = static_cast<int64_t>(kMaxMessage / elem);

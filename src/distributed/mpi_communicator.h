@@ -4,6 +4,7 @@
 #include <mpi.h>
 
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -31,6 +32,8 @@ void check_mpi(int rc, const char* what);
 inline constexpr int kRingTag = 1;
 inline constexpr int kDoublingTag = 2;
 inline constexpr int kCompressedTag = 3;
+
+struct SharedSegment;
 
 class MpiCommunicator final : public Communicator {
  public:
@@ -73,6 +76,13 @@ class MpiCommunicator final : public Communicator {
   char* scratch2(size_t bytes);
   void count_sent(uint64_t bytes) { bytes_sent_.fetch_add(bytes, std::memory_order_relaxed); }
   std::mutex& collective_mutex() { return collective_mutex_; }
+  MPI_Comm collective_comm() const { return coll_comm_; }
+  // Every rank of the job shares this node's memory.
+  bool one_node() const { return local_size_ == size_; }
+  // The shared-memory allreduce's segment (NOTE [Shared-memory allreduce]): null until
+  // first mapped; `shm_unavailable` once setting it up failed on some rank.
+  std::shared_ptr<SharedSegment> shm_segment;
+  bool shm_unavailable = false;
 
  private:
   [[noreturn]] void throw_timeout(int peer, const OpContext& ctx, double waited_s);

@@ -83,7 +83,7 @@ TEST_P(AllreduceTest, AwkwardSizes) {
 std::vector<Case> all_cases() {
   std::vector<Case> cases;
   for (auto a : {AllreduceAlgorithm::ring, AllreduceAlgorithm::recursive_doubling, AllreduceAlgorithm::native,
-                 AllreduceAlgorithm::automatic})
+                 AllreduceAlgorithm::shared_memory, AllreduceAlgorithm::automatic})
     for (auto d : {DType::f32, DType::f64, DType::i64, DType::i32})
       for (auto o : {ReduceOp::sum, ReduceOp::max, ReduceOp::min})
         cases.push_back({a, d, o});
@@ -98,7 +98,7 @@ INSTANTIATE_TEST_SUITE_P(Comm, AllreduceTest, ::testing::ValuesIn(all_cases()),
 
 TEST(Allreduce, LargeF32Sum) {
   for (auto a : {AllreduceAlgorithm::ring, AllreduceAlgorithm::recursive_doubling, AllreduceAlgorithm::native,
-                 AllreduceAlgorithm::automatic})
+                 AllreduceAlgorithm::shared_memory, AllreduceAlgorithm::automatic})
     check_allreduce<float>(a, ReduceOp::sum, (int64_t{16} << 20) + 5);
 }
 
@@ -106,7 +106,7 @@ TEST(Allreduce, LargeF32Sum) {
 // same bits even for rounding sums of random floats.
 TEST(Allreduce, SameBitsOnEveryRank) {
   auto comm = mpi_world();
-  for (auto a : {AllreduceAlgorithm::ring, AllreduceAlgorithm::recursive_doubling}) {
+  for (auto a : {AllreduceAlgorithm::ring, AllreduceAlgorithm::recursive_doubling, AllreduceAlgorithm::shared_memory}) {
     for (auto op : {ReduceOp::sum, ReduceOp::max}) {
       std::mt19937 gen(1234u + static_cast<unsigned>(comm->rank()));
       std::normal_distribution<float> dist;

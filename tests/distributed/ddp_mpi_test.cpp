@@ -17,8 +17,9 @@ using namespace testing_;
 
 TEST(DdpMpi, EqualsSingleProcessForEveryAlgorithmAndBucketSize) {
   const Tensor expected = reference_parameters(6, 0.9);
-  for (auto algorithm : {AllreduceAlgorithm::automatic, AllreduceAlgorithm::ring,
-                         AllreduceAlgorithm::recursive_doubling, AllreduceAlgorithm::native}) {
+  for (auto algorithm :
+       {AllreduceAlgorithm::automatic, AllreduceAlgorithm::ring, AllreduceAlgorithm::recursive_doubling,
+        AllreduceAlgorithm::native, AllreduceAlgorithm::shared_memory}) {
     for (double bucket_mb : {0.001, 4.0}) {  // many small buckets, one big one
       DistOptions d;
       d.mode = DistMode::ddp;

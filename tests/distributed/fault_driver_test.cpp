@@ -47,7 +47,7 @@ TEST_P(HungRank, OthersNameItAndTheJobEnds) {
   EXPECT_EQ(out.find("FAULT_MISSED"), std::string::npos) << out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Fault, HungRank, ::testing::Values("ring", "rd", "native"));
+INSTANTIATE_TEST_SUITE_P(Fault, HungRank, ::testing::Values("ring", "rd", "native", "shm"));
 
 TEST(DeadRank, JobEndsAndNamesIt) {
   if (!have_mpirun())

@@ -27,11 +27,15 @@ enum class AllreduceAlgorithm {
   ring,                // reduce-scatter + allgather, chunked and pipelined: bandwidth-optimal
   recursive_doubling,  // log2(p) exchanges of the whole message: latency-optimal for small ones
   native,              // MPI_Allreduce (or the backend's own)
+  shared_memory,       // every rank on one node: through one shared segment (NOTE [Shared-memory allreduce])
 };
 const char* algorithm_name(AllreduceAlgorithm algorithm);
-AllreduceAlgorithm parse_algorithm(const std::string& name);  // "auto", "ring", "rd", "native"
-// What `automatic` picks for a message of `bytes` over `ranks` ranks (NOTE [Allreduce choice]).
-AllreduceAlgorithm choose_algorithm(size_t bytes, int ranks);
+AllreduceAlgorithm parse_algorithm(const std::string& name);  // "auto", "ring", "rd", "native", "shm"
+// What `automatic` picks for a message of `bytes` over `ranks` ranks, `one_node` when
+// they all share this machine's memory (NOTE [Allreduce choice]).
+AllreduceAlgorithm choose_algorithm(size_t bytes, int ranks, bool one_node = false);
+// The choice among the message-passing algorithms (where shared memory is not an option).
+AllreduceAlgorithm choose_message_algorithm(size_t bytes, int ranks);
 const char* reduce_op_name(ReduceOp op);
 
 class Communicator {

@@ -14,6 +14,8 @@ const char* algorithm_name(AllreduceAlgorithm algorithm) {
       return "rd";
     case AllreduceAlgorithm::native:
       return "native";
+    case AllreduceAlgorithm::shared_memory:
+      return "shm";
   }
   return "?";
 }
@@ -27,7 +29,9 @@ AllreduceAlgorithm parse_algorithm(const std::string& name) {
     return AllreduceAlgorithm::recursive_doubling;
   if (name == "native" || name == "mpi")
     return AllreduceAlgorithm::native;
-  LOOM_THROW(ValueError, "unknown allreduce algorithm '", name, "'; expected auto, ring, rd or native");
+  if (name == "shm" || name == "shared_memory" || name == "shared-memory")
+    return AllreduceAlgorithm::shared_memory;
+  LOOM_THROW(ValueError, "unknown allreduce algorithm '", name, "'; expected auto, ring, rd, native or shm");
 }
 
 const char* reduce_op_name(ReduceOp op) {
@@ -48,11 +52,21 @@ const char* reduce_op_name(ReduceOp op) {
 // message) is ahead up to 64 KiB and level with the ring at 256 KiB, the ring ahead from
 // 1 MiB; with 4 ranks recursive doubling is ahead up to 16 KiB, level at 64 KiB, and the
 // ring clearly ahead from 256 KiB. Latency dominates below the crossover, bandwidth above.
-AllreduceAlgorithm choose_algorithm(size_t bytes, int ranks) {
+// When every rank is on this node, the shared-memory allreduce beats all of them at
+// every size (docs/BENCHMARKS.md): it moves each byte through memory once each way
+// and synchronises with two counter barriers instead of messages. If its segment
+// cannot be set up, the communicator falls back to the message-passing choice.
+AllreduceAlgorithm choose_message_algorithm(size_t bytes, int ranks) {
   if (ranks <= 1)
     return AllreduceAlgorithm::recursive_doubling;
   const size_t ring_from = ranks == 2 ? size_t{256} * 1024 : size_t{64} * 1024;
   return bytes < ring_from ? AllreduceAlgorithm::recursive_doubling : AllreduceAlgorithm::ring;
+}
+
+AllreduceAlgorithm choose_algorithm(size_t bytes, int ranks, bool one_node) {
+  if (one_node && ranks > 1)
+    return AllreduceAlgorithm::shared_memory;
+  return choose_message_algorithm(bytes, ranks);
 }
 
 }  // namespace loom::distributed

@@ -32,5 +32,9 @@ void recursive_doubling_allreduce(MpiCommunicator& comm, void* data, int64_t cou
 
 // Segment size of the pipelined ring (LOOM_RING_SEGMENT_KB overrides it).
 size_t ring_segment_bytes();
+// Allreduce through a shared-memory segment mapped by every rank of the node
+// (NOTE [Shared-memory allreduce]); maps it on first use. Returns false, on every
+// rank alike, when the segment cannot be set up (the caller then uses messages).
+bool shm_allreduce(MpiCommunicator& comm, void* data, int64_t count, size_t elem_size, ReduceFn reduce, OpContext ctx);
 
 }  // namespace loom::distributed::detail
