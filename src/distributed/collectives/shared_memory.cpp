@@ -25,11 +25,12 @@ namespace loom::distributed::detail {
 // (into the receiver's buffer, then reduced into place), and each message pays a
 // rendezvous. Here rank 0 creates one POSIX shared-memory segment that every rank maps:
 // per rank a 64-byte arrival counter and two slots of kSlotBytes. A chunk of the
-// message goes: (1) each rank copies its chunk into its slot; (2) barrier; (3) rank k
-// reduces slice k of the chunk, reading that slice from every slot and summing into
-// its own slot (its own values first, then the others in rank order), so each element
-// is reduced once and every rank gets the same bits; (4) barrier; (5) each rank copies
-// every slice from the slot of the rank that reduced it. Slots alternate between
+// message is cut into one slice per rank and goes: (1) each rank copies the slices the
+// others reduce into its slot; (2) barrier; (3) rank k reduces slice k in its own
+// buffer (its own values first, then the others' slots in rank order), so each element
+// is reduced once and every rank gets the same bits, and copies the result into its
+// slot; (4) barrier; (5) each rank copies every other slice from the slot of the rank
+// that reduced it. A rank's own slice never goes through memory twice. Slots alternate between
 // chunks, so no third barrier is needed: a rank writes a slot again only after the next
 // chunk's first barrier, which every rank passes only after finishing its copies out
 // of it. Barriers spin on the counters with the communicator's deadline; a rank that
@@ -169,20 +170,27 @@ bool shm_allreduce(MpiCommunicator& comm, void* data, int64_t count, size_t elem
     const int64_t n = std::min(chunk_elems, count - off);
     const uint64_t c = seg->chunks++;
     char* mine = seg->slot(me, c);
-    std::memcpy(mine, bytes + off * elem_size, static_cast<size_t>(n) * elem_size);
-    barrier(*seg, me, comm.collective_comm(), comm.timeout_seconds(), ctx);
+    char* user = bytes + off * elem_size;
     auto slice_lo = [&](int k) { return n * k / p; };
-    const int64_t lo = slice_lo(me), hi = slice_lo(me + 1);
-    if (hi > lo)
+    auto span = [&](int k) { return static_cast<size_t>(slice_lo(k + 1) - slice_lo(k)) * elem_size; };
+    auto at = [&](char* base, int k) { return base + slice_lo(k) * elem_size; };
+    // Publish the slices the others reduce; this rank's own slice stays in its buffer.
+    for (int r = 0; r < p; ++r)
+      if (r != me)
+        std::memcpy(at(mine, r), at(user, r), span(r));
+    barrier(*seg, me, comm.collective_comm(), comm.timeout_seconds(), ctx);
+    // Reduce the own slice in place (own values first, then the others in rank order)
+    // and publish the result.
+    if (span(me) > 0) {
       for (int r = 0; r < p; ++r)
         if (r != me)
-          reduce(mine + lo * elem_size, seg->slot(r, c) + lo * elem_size, hi - lo);
-    barrier(*seg, me, comm.collective_comm(), comm.timeout_seconds(), ctx);
-    for (int r = 0; r < p; ++r) {
-      const int64_t a = slice_lo(r), b = slice_lo(r + 1);
-      std::memcpy(bytes + (off + a) * elem_size, seg->slot(r, c) + a * elem_size,
-                  static_cast<size_t>(b - a) * elem_size);
+          reduce(at(user, me), at(seg->slot(r, c), me), slice_lo(me + 1) - slice_lo(me));
+      std::memcpy(at(mine, me), at(user, me), span(me));
     }
+    barrier(*seg, me, comm.collective_comm(), comm.timeout_seconds(), ctx);
+    for (int r = 0; r < p; ++r)
+      if (r != me)
+        std::memcpy(at(user, r), at(seg->slot(r, c), r), span(r));
   }
   // What crossed between processes: each rank's slot is read for p-1 slices and each
   // reduced slice is read by p-1 ranks, the ring's 2 (p-1)/p of the message.
