@@ -52,6 +52,13 @@ Tensor Conv2d::forward(const Tensor& x) {
   return conv2d(x, weight_, bias_, Conv2dOptions{stride_, stride_, padding_, padding_});
 }
 
+Tensor Conv2d::forward_max_pool(const Tensor& x, const Pool2dOptions& pool) {
+  check_image_batch(x, "Conv2d");
+  LOOM_CHECK(x.size(1) == in_channels_, "Conv2d: input has ", x.size(1), " channels but the layer expects ",
+             in_channels_, " (input shape ", shape_str(x.shape()), "); check the dataset's channel count");
+  return conv2d_max_pool2d(x, weight_, bias_, Conv2dOptions{stride_, stride_, padding_, padding_}, pool);
+}
+
 std::string Conv2d::describe() const {
   return "Conv2d(in=" + std::to_string(in_channels_) + ", out=" + std::to_string(out_channels_) +
          ", kernel=" + std::to_string(kernel_size_) + ", stride=" + std::to_string(stride_) +

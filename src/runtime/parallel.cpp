@@ -27,6 +27,7 @@ using detail::ThreadPool;
 thread_local bool t_in_parallel = false;
 thread_local bool t_inline_only = false;
 thread_local bool t_in_interop = false;
+thread_local int t_thread_slot = 0;
 
 // NOTE [Thread budget] lives in parallel.h. `threads` is read on every
 // parallel_for without the lock; everything else changes under `mutex`.
@@ -254,6 +255,8 @@ bool pinning_enabled() {
 
 bool in_parallel_region() { return t_in_parallel; }
 
+int thread_slot() { return t_thread_slot; }
+
 void set_inline_parallelism(bool inline_only) { t_inline_only = inline_only; }
 
 bool in_interop_task() { return t_in_interop; }
@@ -268,6 +271,8 @@ PoolStats pool_stats() {
 }
 
 namespace detail {
+
+void set_thread_slot(int slot) { t_thread_slot = slot; }
 
 bool set_in_interop(bool v) {
   bool was = t_in_interop;

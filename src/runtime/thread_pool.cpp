@@ -253,6 +253,7 @@ void ThreadPool::worker_loop(int w) {
   // Work on this thread is single-threaded by construction (NOTE [Thread budget]).
   omp_set_num_threads(1);
   set_profiler_thread_name("pool worker " + std::to_string(w + 1));
+  set_thread_slot(w + 1);
   Worker& me = *workers_[static_cast<size_t>(w)];
   using Clock = std::chrono::steady_clock;
   const auto spin_budget = std::chrono::microseconds(params_.spin_us);

@@ -122,6 +122,7 @@ class ThreadPool {
 };
 
 void futex_wait(std::atomic<uint32_t>* word, uint32_t expected);
+void set_thread_slot(int slot);  // runtime::thread_slot() of the calling thread
 void futex_wake(std::atomic<uint32_t>* word, int count);
 void cpu_relax();
 

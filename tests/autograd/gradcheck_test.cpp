@@ -6,6 +6,7 @@
 #include <map>
 
 #include "loom/autograd.h"
+#include "loom/runtime/parallel.h"
 
 namespace loom {
 namespace {
@@ -54,6 +55,10 @@ std::map<OpId, Case> cases() {
   c[OpId::conv2d] = {{{2, 3, 5, 6}, {4, 3, 3, 2}, {4}}, [](const Inputs& x) {
                        return conv2d(x[0], x[1], x[2], {.stride_h = 2, .stride_w = 1, .pad_h = 1, .pad_w = 1});
                      }};
+  c[OpId::conv2d_max_pool2d] = {{{3, 2, 6, 5}, {3, 2, 3, 3}, {3}}, [](const Inputs& x) {
+                                  return conv2d_max_pool2d(x[0], x[1], x[2], {.pad_h = 1, .pad_w = 1},
+                                                           {.kernel_h = 2, .kernel_w = 2});
+                                }};
   c[OpId::max_pool2d] = {
       {{2, 2, 5, 5}}, [](const Inputs& x) {
         return max_pool2d(x[0], {.kernel_h = 3, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1});
@@ -163,6 +168,20 @@ TEST(Gradcheck, ConvAndPoolFastPaths) {
 namespace loom {
 namespace {
 
+// A fused op and its unfused chain, run as fn(fused) -> {output, input grads...}:
+// every tensor agrees to within abs_tol + 1e-5 relative.
+template <typename Fn>
+void expect_fused_matches(Fn&& run, double abs_tol, const std::string& context) {
+  auto fused = run(true), plain = run(false);
+  ASSERT_EQ(fused.size(), plain.size());
+  for (size_t i = 0; i < fused.size(); ++i) {
+    auto f = fused[i].template to_vector<float>(), p = plain[i].template to_vector<float>();
+    ASSERT_EQ(f.size(), p.size());
+    for (size_t k = 0; k < f.size(); ++k)
+      ASSERT_NEAR(f[k], p[k], abs_tol + 1e-5 * std::abs(p[k])) << context << ", tensor " << i << " at " << k;
+  }
+}
+
 // linear_act (NOTE [Fused linear]) against the unfused ops, in f32 through the
 // SIMD entries: outputs and every input's gradient agree to float tolerance.
 TEST(LinearAct, MatchesUnfusedLinearThenActivation) {
@@ -182,14 +201,35 @@ TEST(LinearAct, MatchesUnfusedLinearThenActivation) {
       sum(mul(y, gy)).backward();
       return std::vector<Tensor>{y.detach(), x.grad(), w.grad(), b.grad()};
     };
-    auto fused = grads(true), plain = grads(false);
-    for (size_t i = 0; i < fused.size(); ++i) {
-      auto f = fused[i].to_vector<float>(), p = plain[i].to_vector<float>();
-      ASSERT_EQ(f.size(), p.size());
-      for (size_t k = 0; k < f.size(); ++k)
-        ASSERT_NEAR(f[k], p[k], 1e-5 + 1e-5 * std::abs(p[k])) << "act " << int(act) << " tensor " << i << " at " << k;
+    expect_fused_matches(grads, 1e-5, "act " + std::to_string(int(act)));
+  }
+}
+
+// conv2d_max_pool2d (NOTE [Fused conv + max-pool]) against conv2d then
+// max_pool2d in f32 through the fast entries, at a size where each thread walks
+// several steps (oneDNN and im2col_split layers), on 1 and 2 threads.
+TEST(ConvMaxPool, MatchesConvThenPoolAtOneAndTwoThreads) {
+  const int saved = runtime::num_threads();
+  for (int threads : {1, 2}) {
+    runtime::set_num_threads(threads);
+    for (int64_t in_ch : {1, 16}) {
+      Generator gen(21);
+      Tensor x = gen.uniform_tensor({9, in_ch, 28, 28}, -1, 1).set_requires_grad(true);
+      Tensor w = gen.uniform_tensor({40, in_ch, 3, 3}, -1, 1).set_requires_grad(true);
+      Tensor b = gen.uniform_tensor({40}, -1, 1).set_requires_grad(true);
+      Tensor gy = gen.uniform_tensor({9, 40, 14, 14}, -1, 1);
+      auto grads = [&](bool fused) {
+        for (Tensor* t : {&x, &w, &b})
+          t->set_grad(Tensor());
+        Tensor y = fused ? conv2d_max_pool2d(x, w, b, {.pad_h = 1, .pad_w = 1}, {})
+                         : max_pool2d(conv2d(x, w, b, {.pad_h = 1, .pad_w = 1}), {});
+        sum(mul(y, gy)).backward();
+        return std::vector<Tensor>{y.detach(), x.grad(), w.grad(), b.grad()};
+      };
+      expect_fused_matches(grads, 1e-4, std::to_string(threads) + " threads, " + std::to_string(in_ch) + " channels");
     }
   }
+  runtime::set_num_threads(saved);
 }
 
 }  // namespace

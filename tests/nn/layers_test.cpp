@@ -288,5 +288,32 @@ TEST(Sequential, ReluBeforeMaxPoolMatchesTheUnrewrittenOrderBitForBit) {
   EXPECT_EQ(gx_seq[36], 0.0f);  // the all-zero window passes no gradient
 }
 
+// NOTE [Sequential rewrites]: Conv2d, ReLU, MaxPool2d runs as one
+// conv2d_max_pool2d op, then the ReLU; values and gradients match the modules
+// run one by one.
+TEST(Sequential, ConvReluMaxPoolMatchesTheModulesOneByOne) {
+  Generator gen(5);
+  auto conv = std::make_shared<Conv2d>(3, 8, 3, 1, 1, true, gen);
+  auto relu = std::make_shared<ReLU>();
+  auto pool = std::make_shared<MaxPool2d>(2);
+  Tensor x0 = Generator(6).normal_tensor({4, 3, 10, 10}, 0, 1);
+  auto run = [&](bool sequential) {
+    for (auto [name, p] : conv->named_parameters())  // a Tensor copy shares the parameter
+      p.set_grad(Tensor());
+    Tensor x = x0.detach().set_requires_grad(true);
+    Tensor y = sequential ? Sequential{conv, relu, pool}(x) : (*pool)((*relu)((*conv)(x)));
+    sum(mul(y, Generator(7).normal_tensor(y.shape(), 0, 1))).backward();
+    return std::vector<std::vector<float>>{y.to_vector<float>(), x.grad().to_vector<float>(),
+                                           conv->weight().grad().to_vector<float>(),
+                                           conv->bias().grad().to_vector<float>()};
+  };
+  auto fused = run(true), plain = run(false);
+  for (size_t i = 0; i < fused.size(); ++i) {
+    ASSERT_EQ(fused[i].size(), plain[i].size());
+    for (size_t k = 0; k < fused[i].size(); ++k)
+      EXPECT_NEAR(fused[i][k], plain[i][k], 1e-4 + 1e-5 * std::abs(plain[i][k])) << "tensor " << i << " at " << k;
+  }
+}
+
 }  // namespace
 }  // namespace loom::nn

@@ -17,6 +17,9 @@ class Conv2d : public Module {
 
   const Tensor& weight() const { return weight_; }
   const Tensor& bias() const { return bias_; }  // undefined without bias
+  // max_pool2d(forward(x), pool) as one fused op (conv2d_max_pool2d); Sequential
+  // uses it for a Conv2d followed by MaxPool2d.
+  Tensor forward_max_pool(const Tensor& x, const Pool2dOptions& pool);
 
  private:
   int64_t in_channels_, out_channels_, kernel_size_, stride_, padding_;
@@ -29,6 +32,7 @@ class MaxPool2d : public Module {
   explicit MaxPool2d(int64_t kernel_size, int64_t stride = 0, int64_t padding = 0);
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
+  const Pool2dOptions& options() const { return options_; }
 
  private:
   Pool2dOptions options_;

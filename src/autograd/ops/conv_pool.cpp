@@ -1,5 +1,9 @@
 // conv2d, max_pool2d and avg_pool2d over NCHW tensors.
+#include <algorithm>
+#include <vector>
+
 #include "loom/kernels/nn_kernels.h"
+#include "loom/runtime/parallel.h"
 #include "ops/op_util.h"
 
 namespace loom {
@@ -12,14 +16,13 @@ namespace {
 
 int64_t window_output(int64_t in, int64_t k, int64_t stride, int64_t pad) { return (in + 2 * pad - k) / stride + 1; }
 
-Window2d pool_geometry(const Tensor& x, const Pool2dOptions& o, const char* op) {
-  check_float(x, op);
-  LOOM_CHECK(x.dim() == 4, op, ": expected an [n, c, h, w] input, got shape ", shape_str(x.shape()));
+Window2d pool_geometry_of(const Shape& x, const Pool2dOptions& o, const char* op) {
+  LOOM_CHECK(x.size() == 4, op, ": expected an [n, c, h, w] input, got shape ", shape_str(x));
   Window2d g;
-  g.n = x.size(0);
-  g.c = x.size(1);
-  g.h = x.size(2);
-  g.w = x.size(3);
+  g.n = x[0];
+  g.c = x[1];
+  g.h = x[2];
+  g.w = x[3];
   g.kh = o.kernel_h;
   g.kw = o.kernel_w;
   g.sh = o.stride_h ? o.stride_h : o.kernel_h;
@@ -32,22 +35,25 @@ Window2d pool_geometry(const Tensor& x, const Pool2dOptions& o, const char* op) 
              " must be at most half the kernel ", g.kh, "x", g.kw);
   g.oh = window_output(g.h, g.kh, g.sh, g.ph);
   g.ow = window_output(g.w, g.kw, g.sw, g.pw);
-  LOOM_CHECK(g.oh > 0 && g.ow > 0, op, ": a ", g.kh, "x", g.kw, " window does not fit input ", shape_str(x.shape()));
+  LOOM_CHECK(g.oh > 0 && g.ow > 0, op, ": a ", g.kh, "x", g.kw, " window does not fit input ", shape_str(x));
   return g;
 }
 
-}  // namespace
+Window2d pool_geometry(const Tensor& x, const Pool2dOptions& o, const char* op) {
+  check_float(x, op);
+  return pool_geometry_of(x.shape(), o, op);
+}
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions o) {
-  check_float(x, "conv2d");
-  check_float(weight, "conv2d");
-  check_same_dtype(x, weight, "conv2d");
-  LOOM_CHECK(x.dim() == 4, "conv2d: expected an [n, c, h, w] input, got shape ", shape_str(x.shape()));
-  LOOM_CHECK(weight.dim() == 4, "conv2d: weight must be [out, in, kh, kw], got ", shape_str(weight.shape()));
-  LOOM_CHECK(x.size(1) == weight.size(1), "conv2d: input has ", x.size(1), " channels but the layer expects ",
+Window2d conv_geometry(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions o, const char* op) {
+  check_float(x, op);
+  check_float(weight, op);
+  check_same_dtype(x, weight, op);
+  LOOM_CHECK(x.dim() == 4, op, ": expected an [n, c, h, w] input, got shape ", shape_str(x.shape()));
+  LOOM_CHECK(weight.dim() == 4, op, ": weight must be [out, in, kh, kw], got ", shape_str(weight.shape()));
+  LOOM_CHECK(x.size(1) == weight.size(1), op, ": input has ", x.size(1), " channels but the layer expects ",
              weight.size(1), " (input shape ", shape_str(x.shape()), "); check the data's channel count");
-  LOOM_CHECK(o.stride_h > 0 && o.stride_w > 0 && o.pad_h >= 0 && o.pad_w >= 0,
-             "conv2d: stride must be positive and padding non-negative");
+  LOOM_CHECK(o.stride_h > 0 && o.stride_w > 0 && o.pad_h >= 0 && o.pad_w >= 0, op,
+             ": stride must be positive and padding non-negative");
   Window2d g;
   g.n = x.size(0);
   g.c = x.size(1);
@@ -62,13 +68,20 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
   g.pw = o.pad_w;
   g.oh = window_output(g.h, g.kh, g.sh, g.ph);
   g.ow = window_output(g.w, g.kw, g.sw, g.pw);
-  LOOM_CHECK(g.oh > 0 && g.ow > 0, "conv2d: a ", g.kh, "x", g.kw, " kernel does not fit input ", shape_str(x.shape()),
+  LOOM_CHECK(g.oh > 0 && g.ow > 0, op, ": a ", g.kh, "x", g.kw, " kernel does not fit input ", shape_str(x.shape()),
              " with padding ", g.ph, "x", g.pw);
   if (bias.defined()) {
-    check_same_dtype(x, bias, "conv2d");
-    LOOM_CHECK(bias.dim() == 1 && bias.size(0) == g.oc, "conv2d: bias shape ", shape_str(bias.shape()),
+    check_same_dtype(x, bias, op);
+    LOOM_CHECK(bias.dim() == 1 && bias.size(0) == g.oc, op, ": bias shape ", shape_str(bias.shape()),
                " does not match ", g.oc, " output channels");
   }
+  return g;
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions o) {
+  const Window2d g = conv_geometry(x, weight, bias, o, "conv2d");
   Tensor xc = x.contiguous(), wc = weight.contiguous();
   Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
   Tensor y = Tensor::empty({g.n, g.oc, g.oh, g.ow}, x.dtype(), x.device());
@@ -113,6 +126,165 @@ Tensor avg_pool2d(const Tensor& x, Pool2dOptions o) {
     kernels::avg_pool2d_backward_kernels()(g, gy.contiguous(), gx);
     return std::vector<Tensor>{gx};
   });
+}
+
+// NOTE [Fused conv + max-pool]
+// conv2d followed by max_pool2d, as one op, so the convolution's output (the
+// largest tensor of a small CNN: 6.4 MB for the reference CNN's first layer at
+// batch 64) never goes through memory. The batch is split statically over the
+// threads (balance211, one slice each); each thread walks its slice a few images at
+// a time, as many as keep one step's conv output under kStepBytes, runs the conv
+// kernel list on the step into a buffer that stays in its L2 and pools it straight
+// into the output. Backward does the same in reverse: per step it scatters the
+// pooled gradient into the buffer (max_pool2d's backward), then runs the conv's
+// backward-input kernels into grad_x's rows and the backward-weight kernels into a
+// per-step buffer added to the slice's sum, and sums the bias gradient from the
+// buffer. Slices' weight and bias sums are added in slice order, so the bits depend
+// only on the thread count. The kernels called per step run inline on the calling
+// thread (they are inside a parallel region). Values equal conv2d then max_pool2d
+// up to the order of the weight and bias gradients' sums.
+namespace {
+
+constexpr int64_t kStepBytes = 256 * 1024;
+
+// Images [lo, lo + n) of a contiguous [N, ...] tensor, as a view.
+Tensor batch_rows(const Tensor& t, int64_t lo, int64_t n) {
+  Shape shape = t.shape();
+  shape[0] = n;
+  return t.as_strided(shape, t.strides(), t.impl()->offset + lo * t.strides()[0]);
+}
+
+// Runs fn(slice, image_begin, image_end, step_begin, step_end) for each step of
+// each thread's slice of `n` images; slices are balance211 over `parts`.
+template <typename Fn>
+void for_each_step(int64_t n, int64_t parts, int64_t step, Fn&& fn) {
+  runtime::parallel_for(0, parts, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t base = n / parts, extra = n % parts;
+      const int64_t lo = t * base + std::min(t, extra), hi = lo + base + (t < extra ? 1 : 0);
+      for (int64_t s = lo; s < hi; s += step)
+        fn(t, s, std::min(hi, s + step));
+    }
+  });
+}
+
+Window2d with_batch(Window2d g, int64_t n) {
+  g.n = n;
+  return g;
+}
+
+// Eight independent partial sums, so the adds pipeline instead of waiting on one chain.
+template <typename T>
+double plane_sum(const T* d, int64_t n) {
+  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k)
+      part[k] += d[i + k];
+  for (; i < n; ++i)
+    part[0] += d[i];
+  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
+// What the fused op's backward needs from its forward.
+struct ConvPoolSaved {
+  Window2d conv, pool;
+  Tensor x, weight, argmax;
+  bool grad_x, grad_weight, bias;
+  int64_t step, parts;
+};
+
+// acc[c] += the sum of dy's channel c over images and positions.
+void add_bias_grad(const Tensor& dy, const Window2d& g, int64_t images, std::vector<double>& acc) {
+  acc.resize(static_cast<size_t>(g.oc), 0.0);
+  const int64_t plane = g.oh * g.ow;
+  for (int64_t i = 0; i < images; ++i)
+    for (int64_t c = 0; c < g.oc; ++c) {
+      const int64_t at = (i * g.oc + c) * plane;
+      acc[static_cast<size_t>(c)] +=
+          dy.dtype() == DType::f32 ? plane_sum(dy.data<float>() + at, plane) : plane_sum(dy.data<double>() + at, plane);
+    }
+}
+
+std::vector<Tensor> conv_max_pool_backward(const ConvPoolSaved& s, const Tensor& gy) {
+  Tensor gyc = gy.contiguous();
+  const DType dtype = s.x.dtype();
+  const Window2d& gc = s.conv;
+  Tensor grad_x = s.grad_x ? Tensor::empty(s.x.shape(), dtype, s.x.device()) : Tensor();
+  // Per slice: its weight-gradient sum, a per-step scratch, and its bias-gradient sum.
+  std::vector<Tensor> w_sum(static_cast<size_t>(s.parts)), w_step(static_cast<size_t>(s.parts));
+  std::vector<std::vector<double>> b_sum(static_cast<size_t>(s.parts));
+  for_each_step(gc.n, s.parts, s.step, [&](int64_t t, int64_t lo, int64_t hi) {
+    const int64_t m = hi - lo;
+    const Window2d gcm = with_batch(gc, m);
+    Tensor dy = Tensor::empty({m, gc.oc, gc.oh, gc.ow}, dtype, s.x.device());
+    kernels::max_pool2d_backward_kernels()(with_batch(s.pool, m), batch_rows(gyc, lo, m), batch_rows(s.argmax, lo, m),
+                                           dy);
+    if (s.grad_x)
+      kernels::conv2d_backward_input_kernels()(gcm, dy, s.weight, batch_rows(grad_x, lo, m));
+    if (s.grad_weight) {
+      Tensor& sum_t = w_sum[static_cast<size_t>(t)];
+      Tensor& part = w_step[static_cast<size_t>(t)];
+      const bool first = !sum_t.defined();
+      if (first)
+        sum_t = Tensor::empty(s.weight.shape(), dtype, s.weight.device());
+      else if (!part.defined())
+        part = Tensor::empty(s.weight.shape(), dtype, s.weight.device());
+      kernels::conv2d_backward_weight_kernels()(gcm, batch_rows(s.x, lo, m), dy, first ? sum_t : part);
+      if (!first)
+        kernels::binary_kernels()(kernels::BinaryOp::add, sum_t, part, sum_t);
+    }
+    if (s.bias)
+      add_bias_grad(dy, gc, m, b_sum[static_cast<size_t>(t)]);
+  });
+  Tensor grad_w, grad_b;
+  if (s.grad_weight) {
+    grad_w = w_sum[0];
+    for (int64_t t = 1; t < s.parts; ++t)
+      if (w_sum[static_cast<size_t>(t)].defined())
+        kernels::binary_kernels()(kernels::BinaryOp::add, grad_w, w_sum[static_cast<size_t>(t)], grad_w);
+  }
+  if (s.bias) {
+    grad_b = Tensor::empty({gc.oc}, dtype, s.x.device());
+    for (int64_t c = 0; c < gc.oc; ++c) {
+      double total = 0;
+      for (const auto& acc : b_sum)  // slices in order
+        total += acc.empty() ? 0.0 : acc[static_cast<size_t>(c)];
+      store_from_double(grad_b.raw_data(), dtype, c, total);
+    }
+  }
+  return {grad_x, grad_w, grad_b};
+}
+
+}  // namespace
+
+Tensor conv2d_max_pool2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions co,
+                         Pool2dOptions po) {
+  ConvPoolSaved s;
+  s.conv = conv_geometry(x, weight, bias, co, "conv2d_max_pool2d");
+  const Window2d& gc = s.conv;
+  s.pool = pool_geometry_of({gc.n, gc.oc, gc.oh, gc.ow}, po, "conv2d_max_pool2d");
+  s.x = x.contiguous();
+  s.weight = weight.contiguous();
+  Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
+  const DType dtype = x.dtype();
+  Tensor y = Tensor::empty({gc.n, gc.oc, s.pool.oh, s.pool.ow}, dtype, x.device());
+  s.argmax = Tensor::empty(y.shape(), DType::i64, x.device());
+  const int64_t image_bytes = gc.oc * gc.oh * gc.ow * static_cast<int64_t>(dtype_size(dtype));
+  s.step = std::max<int64_t>(1, kStepBytes / image_bytes);
+  s.parts = std::max<int64_t>(1, std::min<int64_t>(runtime::num_threads(), gc.n));
+  for_each_step(gc.n, s.parts, s.step, [&](int64_t, int64_t lo, int64_t hi) {
+    const int64_t m = hi - lo;
+    Tensor buf = Tensor::empty({m, gc.oc, gc.oh, gc.ow}, dtype, x.device());
+    kernels::conv2d_forward_kernels()(with_batch(gc, m), batch_rows(s.x, lo, m), s.weight, bc, buf);
+    kernels::max_pool2d_forward_kernels()(with_batch(s.pool, m), buf, batch_rows(y, lo, m),
+                                          batch_rows(s.argmax, lo, m));
+  });
+  s.grad_x = x.requires_grad();
+  s.grad_weight = weight.requires_grad();
+  s.bias = bias.defined();
+  return record(OpId::conv2d_max_pool2d, y, {x, weight, bias},
+                [s](const Tensor& gy) { return conv_max_pool_backward(s, gy); });
 }
 
 }  // namespace loom

@@ -5,7 +5,7 @@
 // oneDNN picks its blocked layouts (nChw16c activations, OIhw16i16o weights) and
 // its AVX-512/AVX2 JIT kernels; the NCHW <-> blocked reorders around it are cheap
 // next to the convolution (bm_conv measures the whole call). Plans (primitive +
-// reorders + blocked buffers) are cached per (pass, geometry, bias, batch slice).
+// reorders + blocked buffers) are cached per (pass, geometry, bias, thread slot).
 // The entry declines when oneDNN would only offer its slow reference
 // implementation (a CPU without AVX2), for dtypes other than f32, for geometry it
 // rejects, and for first layers (fewer than 8 input channels), where the output
@@ -17,8 +17,10 @@
 // batch is split statically over loom's threads and every slice runs a primitive
 // created for one thread, with the calling thread's OpenMP count set to 1 (so
 // oneDNN never forks). Weight gradients are summed per slice and reduced in slice
-// order, so the bits depend only on the thread count. Plans are per slice, so no
-// two threads share the blocked buffers.
+// order, so the bits depend only on the thread count. Plans are per thread
+// (runtime::thread_slot()), so no two threads share the blocked buffers, also
+// when the convolution itself runs inside a parallel region (conv2d_max_pool2d
+// runs one per thread).
 //
 // Cache-sized steps: each thread walks its slice a few images at a time
 // (sub_batch), so the blocked copies of one step (input, output, gradients) stay
@@ -58,8 +60,8 @@ struct Key {
   Pass pass;
   int64_t n, c, h, w, oc, kh, kw, sh, sw, ph, pw;
   bool bias;
-  int64_t slice;  // which batch slice (one plan, with its buffers, per slice)
-  auto tie() const { return std::tie(pass, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, bias, slice); }
+  int64_t slot;  // runtime::thread_slot() of the thread running it (one plan, with its buffers, per thread)
+  auto tie() const { return std::tie(pass, n, c, h, w, oc, kh, kw, sh, sw, ph, pw, bias, slot); }
   bool operator<(const Key& o) const { return tie() < o.tie(); }
 };
 
@@ -176,8 +178,8 @@ Plan& plan_for(const Key& k) {
   return *slot;
 }
 
-Key make_key(Pass pass, const Window2d& g, bool bias, int64_t n, int64_t slice) {
-  return Key{pass, n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, bias, slice};
+Key make_key(Pass pass, const Window2d& g, bool bias, int64_t n, int64_t slot) {
+  return Key{pass, n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, bias, slot};
 }
 
 // Images per cache-sized step: as many as keep one step's input and output
@@ -188,7 +190,7 @@ int64_t sub_batch(const Window2d& g) {
   return std::max<int64_t>(1, kStepBytes / std::max<int64_t>(1, image_bytes));
 }
 
-// Runs fn(plan slot, step index within the slice, image_begin, image_end) for
+// Runs fn(slice, step index within the slice, image_begin, image_end) for
 // every cache-sized step of every thread's batch slice (see the NOTE above).
 template <typename Fn>
 void for_each_step(const Window2d& g, Fn&& fn) {
@@ -271,7 +273,7 @@ void conv2d_forward_onednn(const Window2d& g, const Tensor& x, const Tensor& w, 
   void* wt = w.raw_data();
   void* bias = b.defined() ? b.raw_data() : nullptr;
   for_each_step(g, [&](int64_t t, int64_t, int64_t lo, int64_t hi) {
-    Plan& plan = plan_for(make_key(Pass::forward, g, bias != nullptr, hi - lo, t));
+    Plan& plan = plan_for(make_key(Pass::forward, g, bias != nullptr, hi - lo, runtime::thread_slot()));
     void* s = const_cast<float*>(src + lo * g.c * g.h * g.w);
     void* d = dst + lo * g.oc * g.oh * g.ow;
     if (bias)
@@ -294,7 +296,7 @@ void conv2d_backward_input_onednn(const Window2d& g, const Tensor& gy, const Ten
   float* dx = static_cast<float*>(gx.raw_data());
   void* wt = w.raw_data();
   for_each_step(g, [&](int64_t t, int64_t, int64_t lo, int64_t hi) {
-    Plan& plan = plan_for(make_key(Pass::backward_data, g, false, hi - lo, t));
+    Plan& plan = plan_for(make_key(Pass::backward_data, g, false, hi - lo, runtime::thread_slot()));
     execute(plan, {const_cast<float*>(dy + lo * g.oc * g.oh * g.ow), wt, dx + lo * g.c * g.h * g.w});
   });
 }
@@ -323,7 +325,7 @@ void conv2d_backward_weight_onednn(const Window2d& g, const Tensor& x, const Ten
   for_each_step(g, [&](int64_t t, int64_t i, int64_t lo, int64_t hi) {
     float* acc = t == 0 ? dw : partial.data() + (t - 1) * size;
     float* out = i == 0 ? acc : step_out.data() + t * size;
-    Plan& plan = plan_for(make_key(Pass::backward_weights, g, false, hi - lo, t));
+    Plan& plan = plan_for(make_key(Pass::backward_weights, g, false, hi - lo, runtime::thread_slot()));
     execute(plan,
             {const_cast<float*>(src + lo * g.c * g.h * g.w), const_cast<float*>(dy + lo * g.oc * g.oh * g.ow), out});
     if (i > 0)
