@@ -85,8 +85,11 @@ const int kRegistered = [] {
       {Pass::forward, "fwd"}, {Pass::backward_data, "bwd_data"}, {Pass::backward_weights, "bwd_weights"}};
   for (const Layer& layer : kLayers)
     for (const auto& [pass, pass_name] : passes)
-      for (const char* entry : {"onednn", "im2col_split", pass == Pass::backward_data ? "col2im_gemm" : "im2col_gemm"})
+      for (const char* entry :
+           {"onednn", "direct_small_c", "im2col_split", pass == Pass::backward_data ? "col2im_gemm" : "im2col_gemm"})
         for (int threads : {1, 2}) {
+          if (pass != Pass::forward && std::string(entry) == "direct_small_c")
+            continue;  // that entry is forward only
           const std::string name = std::string("BM_Conv/") + layer.name + "/" + pass_name + "/" + entry +
                                    "/threads:" + std::to_string(threads);
           benchmark::RegisterBenchmark(name.c_str(), run_conv, pass, layer, std::string(entry), threads)

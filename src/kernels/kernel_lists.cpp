@@ -152,6 +152,7 @@ Conv2dForwardKernels& conv2d_forward_kernels() {
   static Conv2dForwardKernels list = [] {
     Conv2dForwardKernels l("conv2d_forward");
     l.add("onednn", cpu::conv2d_forward_onednn_declines, cpu::conv2d_forward_onednn);
+    l.add("direct_small_c", cpu::conv2d_forward_small_declines, cpu::conv2d_forward_small);
     l.add(
         "im2col_split",
         [](const Window2d&, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y) {

@@ -38,6 +38,12 @@ void conv2d_forward_split(const Window2d& g, const Tensor& x, const Tensor& w, c
 void conv2d_backward_input_split(const Window2d& g, const Tensor& gy, const Tensor& w, const Tensor& gx);
 void conv2d_backward_weight_split(const Window2d& g, const Tensor& x, const Tensor& gy, const Tensor& gw);
 
+// Direct stride-1 convolution forward for fewer than 8 input channels
+// (conv_small.cpp, NOTE [Direct small-channel convolution]).
+std::string conv2d_forward_small_declines(const Window2d& g, const Tensor& x, const Tensor& w, const Tensor& b,
+                                          const Tensor& y);
+void conv2d_forward_small(const Window2d& g, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y);
+
 void conv2d_forward_reference(const Window2d& g, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y);
 void conv2d_backward_input_reference(const Window2d& g, const Tensor& gy, const Tensor& w, const Tensor& gx);
 void conv2d_backward_weight_reference(const Window2d& g, const Tensor& x, const Tensor& gy, const Tensor& gw);

@@ -79,13 +79,12 @@ struct V {
 }  // namespace
 }  // namespace loom::kernels::cpu::simd
 
-#include "cpu/simd_impl.h"
+#include "cpu/simd_table_impl.h"
 
 namespace loom::kernels::cpu::simd {
 
 const Table& avx512_table() {
-  static const Table table = {
-      "avx512", unary, binary, reduce_run, reduce_cols, softmax_row, softmax_backward_row, bias_act, bias_act_backward};
+  static const Table table = make_table("avx512");
   return table;
 }
 

@@ -39,6 +39,10 @@ struct Table {
   // gz = gy * act'(saved) and gbias[j] = sum over rows of gz[:, j] (when gbias is set), same layout.
   void (*bias_act_backward)(Activation act, const float* gy, const float* saved, float* gz, float* gbias, int64_t rows,
                             int64_t cols, int64_t ld);
+  // One image of a stride-1 convolution from a zero-padded input copy xp (c planes of
+  // rows x row floats). See simd_conv_impl.h.
+  void (*conv_small_forward)(const float* xp, int64_t c, int64_t rows, int64_t row, const float* w, const float* bias,
+                             float* y, int64_t oc, int64_t oh, int64_t ow, int64_t kh, int64_t kw);
 };
 
 const Table& avx2_table();
