@@ -1,6 +1,7 @@
 // loom train: images (IDX) or tables (CSV) through one training loop.
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "commands.h"
 #include "distributed_train.h"
@@ -9,6 +10,7 @@
 #include "loom/data.h"
 #include "loom/data/transforms.h"
 #include "loom/io.h"
+#include "loom/kernels/gemm.h"
 #include "loom/optim.h"
 #include "loom/runtime/parallel.h"
 #include "profile_report.h"
@@ -100,6 +102,8 @@ int run_train(const TrainOptions& options) {
   DistSession dist(options);           // under mpirun: rank, world, who prints and writes files
   const TrainOptions o = dist.adjusted(options);
   apply_threads(o.threads);
+  // One-time GEMM library set-up (oneDNN's JIT) while the data loads; joined below.
+  std::jthread warm_up([] { kernels::warm_up_gemm(); });
   const bool tabular = is_csv_path(o.data_dir);
   Prepared data = tabular ? prepare_table(o) : prepare_images(o);
   Plan plan = make_plan(o, data.description, o.model);
@@ -166,6 +170,7 @@ int run_train(const TrainOptions& options) {
         static_cast<unsigned long long>(o.seed));
   }
 
+  warm_up.join();
   RunMemoryStats memory;  // after loop.after_epoch is set: it wraps it
   memory.begin(&loop);
   RunProfile profile(o.profile_path);

@@ -122,3 +122,32 @@ INSTANTIATE_TEST_SUITE_P(Threads, GemmEntries, ::testing::Values(1, 2, 3));
 
 }  // namespace
 }  // namespace loom
+
+namespace loom::kernels {
+namespace {
+
+// warm_up_gemm runs its products inline; afterwards the calling thread's
+// parallel_for goes to the pool again, and the GEMM list still computes.
+TEST(GemmWarmUp, RestoresTheCallingThreadsParallelism) {
+  const int saved = runtime::num_threads();
+  runtime::set_num_threads(2);
+  warm_up_gemm();
+  const int64_t jobs = runtime::pool_stats().jobs;
+  runtime::parallel_for(0, 2, 1, [](int64_t, int64_t) {});
+  EXPECT_GT(runtime::pool_stats().jobs, jobs);
+  std::vector<float> a(4, 1.0f), b(4, 2.0f), c(4, 0.0f);
+  GemmArgs g;
+  g.m = g.n = g.k = 2;
+  g.a = a.data();
+  g.lda = 2;
+  g.b = b.data();
+  g.ldb = 2;
+  g.c = c.data();
+  g.ldc = 2;
+  gemm_kernels()(g);
+  EXPECT_EQ(c[0], 4.0f);
+  runtime::set_num_threads(saved);
+}
+
+}  // namespace
+}  // namespace loom::kernels

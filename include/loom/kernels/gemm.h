@@ -26,4 +26,11 @@ struct GemmArgs {
 using GemmKernels = KernelList<void(const GemmArgs&)>;
 GemmKernels& gemm_kernels();
 
+// Runs small f32 and f64 products of every transpose through the GEMM list on the
+// calling thread (inline, not on the pool), so that one-time library set-up happens
+// there: oneDNN's sgemm generates its JIT kernels on first use, about 35 ms on this
+// machine, which otherwise lands in the first training step. `loom train` runs it on
+// a thread while the data loads. Never throws.
+void warm_up_gemm();
+
 }  // namespace loom::kernels
