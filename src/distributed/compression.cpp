@@ -10,6 +10,19 @@
 
 namespace loom::distributed {
 
+namespace {
+
+// Element i of type T at p: a payload received beside others starts at any byte,
+// so it is read through memcpy (UBSan flagged the misaligned float loads).
+template <typename T>
+T load_at(const uint8_t* p, int64_t i) {
+  T v;
+  std::memcpy(&v, p + static_cast<size_t>(i) * sizeof(T), sizeof(T));
+  return v;
+}
+
+}  // namespace
+
 // --- fp16 ------------------------------------------------------------------------------
 
 uint16_t float_to_half(float value) {
@@ -67,9 +80,8 @@ class NoneCompressor final : public Compressor {
   void decode_add(const uint8_t* payload, size_t bytes, float* dst, int64_t count) const override {
     LOOM_CHECK(bytes == static_cast<size_t>(count) * 4, "none codec: payload of ", bytes, " bytes for ", count,
                " values");
-    const float* v = reinterpret_cast<const float*>(payload);
     for (int64_t i = 0; i < count; ++i)
-      dst[i] += v[i];
+      dst[i] += load_at<float>(payload, i);
   }
   CompressionReport allreduce(Communicator& comm, float* data, int64_t count, int) override {
     CompressionReport rep;
@@ -95,9 +107,8 @@ class Fp16Compressor final : public DenseCompressor {
   }
   void decode_add(const uint8_t* payload, size_t bytes, float* dst, int64_t count) const override {
     LOOM_CHECK(bytes == encoded_bytes(count), "fp16 codec: payload of ", bytes, " bytes for ", count, " values");
-    const uint16_t* h = reinterpret_cast<const uint16_t*>(payload);
     for (int64_t i = 0; i < count; ++i)
-      dst[i] += half_to_float(h[i]);
+      dst[i] += half_to_float(load_at<uint16_t>(payload, i));
   }
 };
 
@@ -149,11 +160,10 @@ class QsgdCompressor final : public DenseCompressor {
   void decode_add(const uint8_t* payload, size_t bytes, float* dst, int64_t count) const override {
     LOOM_CHECK(bytes == encoded_bytes(count), "qsgd codec: payload of ", bytes, " bytes for ", count, " values");
     const int64_t buckets = (count + bucket_ - 1) / bucket_;
-    const float* scales = reinterpret_cast<const float*>(payload);
     const int8_t* q = reinterpret_cast<const int8_t*>(payload + buckets * 4);
     for (int64_t b = 0; b < buckets; ++b) {
       const int64_t lo = b * bucket_, hi = std::min(count, lo + bucket_);
-      const float step = scales[b] / kLevels;
+      const float step = load_at<float>(payload, b) / kLevels;
       for (int64_t i = lo; i < hi; ++i)
         dst[i] += static_cast<float>(q[i]) * step;
     }
@@ -226,11 +236,11 @@ void TopkCompressor::decode_add(const uint8_t* payload, size_t bytes, float* dst
   std::memcpy(&k, payload, 4);
   LOOM_CHECK(bytes == 4 + static_cast<size_t>(k) * 8, "topk codec: payload of ", bytes, " bytes does not hold ", k,
              " pairs");
-  const uint32_t* idx = reinterpret_cast<const uint32_t*>(payload + 4);
-  const float* val = reinterpret_cast<const float*>(payload + 4 + static_cast<size_t>(k) * 4);
+  const uint8_t* values = payload + 4 + static_cast<size_t>(k) * 4;
   for (uint32_t j = 0; j < k; ++j) {
-    LOOM_CHECK(idx[j] < count, "topk codec: index ", idx[j], " out of range for ", count, " values");
-    dst[idx[j]] += val[j];
+    const uint32_t at = load_at<uint32_t>(payload + 4, j);
+    LOOM_CHECK(at < count, "topk codec: index ", at, " out of range for ", count, " values");
+    dst[at] += load_at<float>(values, j);
   }
 }
 
