@@ -2,14 +2,21 @@
 # Builds tests/consumer against loom twice: through find_package(loom) after
 # installing the build, and through add_subdirectory of the source tree.
 # The second builds all of loom again, so it runs only with LOOM_CHECK_SUBDIR=1.
-# usage: [LOOM_CHECK_SUBDIR=1] scripts/check_consumer.sh BUILD_DIR
+# usage: [LOOM_CHECK_SUBDIR=1] scripts/check_consumer.sh BUILD_DIR [SANITIZE]
+# SANITIZE (the build's LOOM_SANITIZE, e.g. address,undefined) is passed to the
+# consumer's compile and link, since a sanitized libloom needs the sanitizer runtime.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$1" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
-cmake -S "$root/tests/consumer" -B "$work/installed" -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
+sanitize_flags=()
+if [ -n "${2:-}" ]; then
+  sanitize_flags=(-DCMAKE_CXX_FLAGS="-fsanitize=$2" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=$2")
+fi
+cmake -S "$root/tests/consumer" -B "$work/installed" -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release \
+  "${sanitize_flags[@]}" >/dev/null
 cmake --build "$work/installed" -j2 >/dev/null
 "$work/installed/consumer"
 echo "check_consumer: find_package(loom) links and runs"

@@ -91,7 +91,8 @@ CompressionReport TopkCompressor::allreduce(Communicator& comm, float* data, int
   std::vector<uint8_t> payload;
   encode(data, count, payload);
   if (residual) {  // what was not sent waits for the next step
-    std::memcpy(residual->data(), data, static_cast<size_t>(count) * 4);
+    if (count > 0)
+      std::memcpy(residual->data(), data, static_cast<size_t>(count) * 4);
     uint32_t k;
     std::memcpy(&k, payload.data(), 4);
     const uint32_t* idx = reinterpret_cast<const uint32_t*>(payload.data() + 4);

@@ -147,6 +147,11 @@ namespace {
 
 constexpr int64_t kStepBytes = 256 * 1024;
 
+// Block i of `shape` in a contiguous tensor holding several such blocks back to back.
+Tensor block(const Tensor& t, int64_t i, const Shape& shape) {
+  return t.as_strided(shape, contiguous_strides(shape), t.impl()->offset + i * shape_numel(shape));
+}
+
 // Images [lo, lo + n) of a contiguous [N, ...] tensor, as a view.
 Tensor batch_rows(const Tensor& t, int64_t lo, int64_t n) {
   Shape shape = t.shape();
@@ -154,14 +159,15 @@ Tensor batch_rows(const Tensor& t, int64_t lo, int64_t n) {
   return t.as_strided(shape, t.strides(), t.impl()->offset + lo * t.strides()[0]);
 }
 
-// Runs fn(slice, image_begin, image_end, step_begin, step_end) for each step of
-// each thread's slice of `n` images; slices are balance211 over `parts`.
+// First image of slice t when n images are split balance211 over `parts`.
+int64_t slice_begin(int64_t n, int64_t parts, int64_t t) { return t * (n / parts) + std::min(t, n % parts); }
+
+// Runs fn(slice, step_begin, step_end) for each step of each thread's slice.
 template <typename Fn>
 void for_each_step(int64_t n, int64_t parts, int64_t step, Fn&& fn) {
   runtime::parallel_for(0, parts, 1, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t base = n / parts, extra = n % parts;
-      const int64_t lo = t * base + std::min(t, extra), hi = lo + base + (t < extra ? 1 : 0);
+      const int64_t lo = slice_begin(n, parts, t), hi = slice_begin(n, parts, t + 1);
       for (int64_t s = lo; s < hi; s += step)
         fn(t, s, std::min(hi, s + step));
     }
@@ -211,25 +217,27 @@ std::vector<Tensor> conv_max_pool_backward(const ConvPoolSaved& s, const Tensor&
   const DType dtype = s.x.dtype();
   const Window2d& gc = s.conv;
   Tensor grad_x = s.grad_x ? Tensor::empty(s.x.shape(), dtype, s.x.device()) : Tensor();
-  // Per slice: its weight-gradient sum, a per-step scratch, and its bias-gradient sum.
-  std::vector<Tensor> w_sum(static_cast<size_t>(s.parts)), w_step(static_cast<size_t>(s.parts));
-  std::vector<std::vector<double>> b_sum(static_cast<size_t>(s.parts));
+  // Per slice (every slice has at least one image): a step's output gradient, its
+  // weight-gradient sum and a per-step scratch, and its bias-gradient sum. All of it
+  // is allocated here, before the threads start, so how many buffers exist does not
+  // depend on which thread ran which slice (the steady-state allocation test).
+  const Shape w_shape = s.weight.shape();
+  Tensor dy_all = Tensor::empty({s.parts * s.step, gc.oc, gc.oh, gc.ow}, dtype, s.x.device());
+  Shape w_all{2 * s.parts};
+  w_all.insert(w_all.end(), w_shape.begin(), w_shape.end());
+  Tensor w_bufs = s.grad_weight ? Tensor::empty(w_all, dtype, s.x.device()) : Tensor();
+  std::vector<std::vector<double>> b_sum(static_cast<size_t>(s.parts), std::vector<double>(gc.oc, 0.0));
   for_each_step(gc.n, s.parts, s.step, [&](int64_t t, int64_t lo, int64_t hi) {
     const int64_t m = hi - lo;
     const Window2d gcm = with_batch(gc, m);
-    Tensor dy = Tensor::empty({m, gc.oc, gc.oh, gc.ow}, dtype, s.x.device());
+    Tensor dy = batch_rows(dy_all, t * s.step, m);
     kernels::max_pool2d_backward_kernels()(with_batch(s.pool, m), batch_rows(gyc, lo, m), batch_rows(s.argmax, lo, m),
                                            dy);
     if (s.grad_x)
       kernels::conv2d_backward_input_kernels()(gcm, dy, s.weight, batch_rows(grad_x, lo, m));
     if (s.grad_weight) {
-      Tensor& sum_t = w_sum[static_cast<size_t>(t)];
-      Tensor& part = w_step[static_cast<size_t>(t)];
-      const bool first = !sum_t.defined();
-      if (first)
-        sum_t = Tensor::empty(s.weight.shape(), dtype, s.weight.device());
-      else if (!part.defined())
-        part = Tensor::empty(s.weight.shape(), dtype, s.weight.device());
+      const bool first = lo == slice_begin(gc.n, s.parts, t);
+      Tensor sum_t = block(w_bufs, 2 * t, w_shape), part = block(w_bufs, 2 * t + 1, w_shape);
       kernels::conv2d_backward_weight_kernels()(gcm, batch_rows(s.x, lo, m), dy, first ? sum_t : part);
       if (!first)
         kernels::binary_kernels()(kernels::BinaryOp::add, sum_t, part, sum_t);
@@ -239,17 +247,17 @@ std::vector<Tensor> conv_max_pool_backward(const ConvPoolSaved& s, const Tensor&
   });
   Tensor grad_w, grad_b;
   if (s.grad_weight) {
-    grad_w = w_sum[0];
+    grad_w = Tensor::empty(w_shape, dtype, s.x.device());
+    grad_w.copy_(block(w_bufs, 0, w_shape));
     for (int64_t t = 1; t < s.parts; ++t)
-      if (w_sum[static_cast<size_t>(t)].defined())
-        kernels::binary_kernels()(kernels::BinaryOp::add, grad_w, w_sum[static_cast<size_t>(t)], grad_w);
+      kernels::binary_kernels()(kernels::BinaryOp::add, grad_w, block(w_bufs, 2 * t, w_shape), grad_w);
   }
   if (s.bias) {
     grad_b = Tensor::empty({gc.oc}, dtype, s.x.device());
     for (int64_t c = 0; c < gc.oc; ++c) {
       double total = 0;
       for (const auto& acc : b_sum)  // slices in order
-        total += acc.empty() ? 0.0 : acc[static_cast<size_t>(c)];
+        total += acc[static_cast<size_t>(c)];
       store_from_double(grad_b.raw_data(), dtype, c, total);
     }
   }
@@ -273,9 +281,11 @@ Tensor conv2d_max_pool2d(const Tensor& x, const Tensor& weight, const Tensor& bi
   const int64_t image_bytes = gc.oc * gc.oh * gc.ow * static_cast<int64_t>(dtype_size(dtype));
   s.step = std::max<int64_t>(1, kStepBytes / image_bytes);
   s.parts = std::max<int64_t>(1, std::min<int64_t>(runtime::num_threads(), gc.n));
-  for_each_step(gc.n, s.parts, s.step, [&](int64_t, int64_t lo, int64_t hi) {
+  // One step buffer per slice, allocated before the threads start (see the backward).
+  Tensor bufs = Tensor::empty({s.parts * s.step, gc.oc, gc.oh, gc.ow}, dtype, x.device());
+  for_each_step(gc.n, s.parts, s.step, [&](int64_t t, int64_t lo, int64_t hi) {
     const int64_t m = hi - lo;
-    Tensor buf = Tensor::empty({m, gc.oc, gc.oh, gc.ow}, dtype, x.device());
+    Tensor buf = batch_rows(bufs, t * s.step, m);
     kernels::conv2d_forward_kernels()(with_batch(gc, m), batch_rows(s.x, lo, m), s.weight, bc, buf);
     kernels::max_pool2d_forward_kernels()(with_batch(s.pool, m), buf, batch_rows(y, lo, m),
                                           batch_rows(s.argmax, lo, m));
