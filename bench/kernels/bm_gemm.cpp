@@ -33,49 +33,34 @@ double thread_seconds() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
-__attribute__((target("avx512f"))) double fma_gflops_avx512() {
-  __m512 acc[16];
-  for (int i = 0; i < 16; ++i)
-    acc[i] = _mm512_set1_ps(static_cast<float>(i));
-  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
-  const double start = thread_seconds();
-  int64_t rounds = 0;
-  double seconds = 0;
-  do {
-    for (int r = 0; r < 4096; ++r)
-      for (int i = 0; i < 16; ++i)
-        acc[i] = _mm512_fmadd_ps(acc[i], a, b);
-    rounds += 4096;
-    seconds = thread_seconds() - start;
-  } while (seconds < 0.05);
-  __m512 sum = acc[0];
-  for (int i = 1; i < 16; ++i)
-    sum = _mm512_add_ps(sum, acc[i]);
-  benchmark::DoNotOptimize(sum);
-  return static_cast<double>(rounds) * 16 * 16 * 2 / seconds / 1e9;
-}
+// One FMA-peak loop per ISA. A macro, because each needs its own target attribute
+// and its own intrinsics, and GCC 12 carries neither into a template or lambda.
+#define LOOM_FMA_PEAK(name, isa, Vec, set1, fmadd, add, lanes)           \
+  __attribute__((target(isa))) double name() {                           \
+    Vec acc[16];                                                         \
+    for (int i = 0; i < 16; ++i)                                         \
+      acc[i] = set1(static_cast<float>(i));                              \
+    const Vec a = set1(0.999999f), b = set1(1e-7f);                      \
+    const double start = thread_seconds();                               \
+    int64_t rounds = 0;                                                  \
+    double seconds = 0;                                                  \
+    do {                                                                 \
+      for (int r = 0; r < 4096; ++r)                                     \
+        for (int i = 0; i < 16; ++i)                                     \
+          acc[i] = fmadd(acc[i], a, b);                                  \
+      rounds += 4096;                                                    \
+      seconds = thread_seconds() - start;                                \
+    } while (seconds < 0.05);                                            \
+    Vec sum = acc[0];                                                    \
+    for (int i = 1; i < 16; ++i)                                         \
+      sum = add(sum, acc[i]);                                            \
+    benchmark::DoNotOptimize(sum);                                       \
+    return static_cast<double>(rounds) * 16 * (lanes)*2 / seconds / 1e9; \
+  }
 
-__attribute__((target("avx2,fma"))) double fma_gflops_avx2() {
-  __m256 acc[16];
-  for (int i = 0; i < 16; ++i)
-    acc[i] = _mm256_set1_ps(static_cast<float>(i));
-  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
-  const double start = thread_seconds();
-  int64_t rounds = 0;
-  double seconds = 0;
-  do {
-    for (int r = 0; r < 4096; ++r)
-      for (int i = 0; i < 16; ++i)
-        acc[i] = _mm256_fmadd_ps(acc[i], a, b);
-    rounds += 4096;
-    seconds = thread_seconds() - start;
-  } while (seconds < 0.05);
-  __m256 sum = acc[0];
-  for (int i = 1; i < 16; ++i)
-    sum = _mm256_add_ps(sum, acc[i]);
-  benchmark::DoNotOptimize(sum);
-  return static_cast<double>(rounds) * 16 * 8 * 2 / seconds / 1e9;
-}
+LOOM_FMA_PEAK(fma_gflops_avx512, "avx512f", __m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, 16)
+LOOM_FMA_PEAK(fma_gflops_avx2, "avx2,fma", __m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, 8)
+#undef LOOM_FMA_PEAK
 
 // LOOM_PEAK_GFLOPS_PER_CORE overrides the measurement.
 double peak_per_core() {

@@ -45,18 +45,17 @@ Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, i
 
 void Conv2d::reset_parameters(Generator& gen) { init::default_linear_(weight_, bias_, gen); }
 
-Tensor Conv2d::forward(const Tensor& x) {
+Conv2dOptions Conv2d::checked_options(const Tensor& x) const {
   check_image_batch(x, "Conv2d");
   LOOM_CHECK(x.size(1) == in_channels_, "Conv2d: input has ", x.size(1), " channels but the layer expects ",
              in_channels_, " (input shape ", shape_str(x.shape()), "); check the dataset's channel count");
-  return conv2d(x, weight_, bias_, Conv2dOptions{stride_, stride_, padding_, padding_});
+  return Conv2dOptions{stride_, stride_, padding_, padding_};
 }
 
+Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, weight_, bias_, checked_options(x)); }
+
 Tensor Conv2d::forward_max_pool(const Tensor& x, const Pool2dOptions& pool) {
-  check_image_batch(x, "Conv2d");
-  LOOM_CHECK(x.size(1) == in_channels_, "Conv2d: input has ", x.size(1), " channels but the layer expects ",
-             in_channels_, " (input shape ", shape_str(x.shape()), "); check the dataset's channel count");
-  return conv2d_max_pool2d(x, weight_, bias_, Conv2dOptions{stride_, stride_, padding_, padding_}, pool);
+  return conv2d_max_pool2d(x, weight_, bias_, checked_options(x), pool);
 }
 
 std::string Conv2d::describe() const {

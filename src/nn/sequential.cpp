@@ -62,7 +62,7 @@ Tensor Sequential::forward(const Tensor& x) {
       i += relu ? 2 : 1;
       continue;
     }
-    if (i + 1 < ch.size() && typeid(m) == typeid(Linear)) {
+    if (is(i, typeid(Linear)) && i + 1 < ch.size()) {
       const Activation act = fusable_activation(*ch[i + 1].second);
       if (act != Activation::none) {
         y = static_cast<Linear&>(m).forward_act(y, act);
@@ -70,7 +70,7 @@ Tensor Sequential::forward(const Tensor& x) {
         continue;
       }
     }
-    if (i + 1 < ch.size() && typeid(m) == typeid(ReLU) && typeid(*ch[i + 1].second) == typeid(MaxPool2d)) {
+    if (is(i, typeid(ReLU)) && is(i + 1, typeid(MaxPool2d))) {
       y = m.forward(ch[i + 1].second->forward(y));
       ++i;
       continue;

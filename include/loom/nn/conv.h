@@ -22,6 +22,9 @@ class Conv2d : public Module {
   Tensor forward_max_pool(const Tensor& x, const Pool2dOptions& pool);
 
  private:
+  // Checks that x is an image batch with this layer's input channels.
+  Conv2dOptions checked_options(const Tensor& x) const;
+
   int64_t in_channels_, out_channels_, kernel_size_, stride_, padding_;
   Tensor weight_, bias_;
 };

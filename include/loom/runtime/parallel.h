@@ -17,8 +17,8 @@
 //   4. the cores this process may run on                             "cores"
 // OpenMP, which oneDNN uses in this build (omp_set_num_threads), is set to the
 // same count, and OpenBLAS to one thread: loom's pool splits library GEMMs into
-// one-thread calls (NOTE [GEMM panels]), so library threads never oversubscribe. Workers are pinned to cores when
-// LOOM_PIN=1 or PoolParams::pin.
+// one-thread calls (NOTE [GEMM panels]), so library threads never oversubscribe.
+// Workers are pinned to cores when LOOM_PIN=1 or PoolParams::pin.
 //
 // NOTE [Deterministic split]
 // parallel_for cuts [begin, end) into min(num_threads(), ceil(n / grain)) chunks

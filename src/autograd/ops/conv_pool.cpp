@@ -1,8 +1,11 @@
 // conv2d, max_pool2d and avg_pool2d over NCHW tensors.
 #include <algorithm>
+#include <optional>
 #include <vector>
 
+#include "loom/kernels/elementwise.h"
 #include "loom/kernels/nn_kernels.h"
+#include "loom/kernels/reduce.h"
 #include "loom/runtime/parallel.h"
 #include "ops/op_util.h"
 
@@ -179,19 +182,6 @@ Window2d with_batch(Window2d g, int64_t n) {
   return g;
 }
 
-// Eight independent partial sums, so the adds pipeline instead of waiting on one chain.
-template <typename T>
-double plane_sum(const T* d, int64_t n) {
-  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k)
-      part[k] += d[i + k];
-  for (; i < n; ++i)
-    part[0] += d[i];
-  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-}
-
 // What the fused op's backward needs from its forward.
 struct ConvPoolSaved {
   Window2d conv, pool;
@@ -200,67 +190,77 @@ struct ConvPoolSaved {
   int64_t step, parts;
 };
 
-// acc[c] += the sum of dy's channel c over images and positions.
-void add_bias_grad(const Tensor& dy, const Window2d& g, int64_t images, std::vector<double>& acc) {
-  acc.resize(static_cast<size_t>(g.oc), 0.0);
-  const int64_t plane = g.oh * g.ow;
-  for (int64_t i = 0; i < images; ++i)
-    for (int64_t c = 0; c < g.oc; ++c) {
-      const int64_t at = (i * g.oc + c) * plane;
-      acc[static_cast<size_t>(c)] +=
-          dy.dtype() == DType::f32 ? plane_sum(dy.data<float>() + at, plane) : plane_sum(dy.data<double>() + at, plane);
-    }
-}
+// Per-slice sums of a gradient of one shape, for a slice's steps to add into and for
+// the slices to be added in slice order. Two blocks per slice: the slice's sum, and
+// a scratch for each later step's part. Allocated before the threads start, so how
+// many buffers exist does not depend on which thread ran which slice (the
+// steady-state allocation test); zeroed, so a slice without images adds nothing.
+class SliceSums {
+ public:
+  SliceSums(const Shape& shape, int64_t parts, DType dtype) : shape_(shape), parts_(parts) {
+    Shape all{2 * parts};
+    all.insert(all.end(), shape.begin(), shape.end());
+    buf_ = Tensor::zeros(all, dtype);
+  }
+  // Where a slice's first step writes (its sum), or a later step (the scratch).
+  Tensor target(int64_t t, bool first_step) const { return block(buf_, 2 * t + (first_step ? 0 : 1), shape_); }
+  // After a later step wrote target(t, false): adds it to the slice's sum.
+  void fold(int64_t t) const {
+    kernels::binary_kernels()(kernels::BinaryOp::add, target(t, true), target(t, false), target(t, true));
+  }
+  // The slices' sums added in slice order.
+  Tensor total() const {
+    Tensor out = Tensor::empty(shape_, buf_.dtype());
+    out.copy_(target(0, true));
+    for (int64_t t = 1; t < parts_; ++t)
+      kernels::binary_kernels()(kernels::BinaryOp::add, out, target(t, true), out);
+    return out;
+  }
+
+ private:
+  Shape shape_;
+  int64_t parts_;
+  Tensor buf_;
+};
 
 std::vector<Tensor> conv_max_pool_backward(const ConvPoolSaved& s, const Tensor& gy) {
   Tensor gyc = gy.contiguous();
   const DType dtype = s.x.dtype();
   const Window2d& gc = s.conv;
   Tensor grad_x = s.grad_x ? Tensor::empty(s.x.shape(), dtype, s.x.device()) : Tensor();
-  // Per slice (every slice has at least one image): a step's output gradient, its
-  // weight-gradient sum and a per-step scratch, and its bias-gradient sum. All of it
-  // is allocated here, before the threads start, so how many buffers exist does not
-  // depend on which thread ran which slice (the steady-state allocation test).
-  const Shape w_shape = s.weight.shape();
+  // Per slice (every slice has at least one image): a step's output gradient and
+  // per-image channel sums, and the weight and bias gradients' sums; all allocated
+  // before the threads start (see SliceSums).
   Tensor dy_all = Tensor::empty({s.parts * s.step, gc.oc, gc.oh, gc.ow}, dtype, s.x.device());
-  Shape w_all{2 * s.parts};
-  w_all.insert(w_all.end(), w_shape.begin(), w_shape.end());
-  Tensor w_bufs = s.grad_weight ? Tensor::empty(w_all, dtype, s.x.device()) : Tensor();
-  std::vector<std::vector<double>> b_sum(static_cast<size_t>(s.parts), std::vector<double>(gc.oc, 0.0));
+  Tensor channel_sums = s.bias ? Tensor::empty({s.parts * s.step, gc.oc}, dtype, s.x.device()) : Tensor();
+  std::optional<SliceSums> w_sums, b_sums;
+  if (s.grad_weight)
+    w_sums.emplace(s.weight.shape(), s.parts, dtype);
+  if (s.bias)
+    b_sums.emplace(Shape{gc.oc}, s.parts, dtype);
   for_each_step(gc.n, s.parts, s.step, [&](int64_t t, int64_t lo, int64_t hi) {
     const int64_t m = hi - lo;
     const Window2d gcm = with_batch(gc, m);
+    const bool first = lo == slice_begin(gc.n, s.parts, t);
     Tensor dy = batch_rows(dy_all, t * s.step, m);
     kernels::max_pool2d_backward_kernels()(with_batch(s.pool, m), batch_rows(gyc, lo, m), batch_rows(s.argmax, lo, m),
                                            dy);
     if (s.grad_x)
       kernels::conv2d_backward_input_kernels()(gcm, dy, s.weight, batch_rows(grad_x, lo, m));
     if (s.grad_weight) {
-      const bool first = lo == slice_begin(gc.n, s.parts, t);
-      Tensor sum_t = block(w_bufs, 2 * t, w_shape), part = block(w_bufs, 2 * t + 1, w_shape);
-      kernels::conv2d_backward_weight_kernels()(gcm, batch_rows(s.x, lo, m), dy, first ? sum_t : part);
+      kernels::conv2d_backward_weight_kernels()(gcm, batch_rows(s.x, lo, m), dy, w_sums->target(t, first));
       if (!first)
-        kernels::binary_kernels()(kernels::BinaryOp::add, sum_t, part, sum_t);
+        w_sums->fold(t);
     }
-    if (s.bias)
-      add_bias_grad(dy, gc, m, b_sum[static_cast<size_t>(t)]);
+    if (s.bias) {  // sum over each image's positions, then over the step's images
+      Tensor per_image = batch_rows(channel_sums, t * s.step, m);
+      kernels::reduce_kernels()(kernels::ReduceOp::sum, dy, per_image, m * gc.oc, gc.oh * gc.ow, 1);
+      kernels::reduce_kernels()(kernels::ReduceOp::sum, per_image, b_sums->target(t, first), 1, m, gc.oc);
+      if (!first)
+        b_sums->fold(t);
+    }
   });
-  Tensor grad_w, grad_b;
-  if (s.grad_weight) {
-    grad_w = Tensor::empty(w_shape, dtype, s.x.device());
-    grad_w.copy_(block(w_bufs, 0, w_shape));
-    for (int64_t t = 1; t < s.parts; ++t)
-      kernels::binary_kernels()(kernels::BinaryOp::add, grad_w, block(w_bufs, 2 * t, w_shape), grad_w);
-  }
-  if (s.bias) {
-    grad_b = Tensor::empty({gc.oc}, dtype, s.x.device());
-    for (int64_t c = 0; c < gc.oc; ++c) {
-      double total = 0;
-      for (const auto& acc : b_sum)  // slices in order
-        total += acc[static_cast<size_t>(c)];
-      store_from_double(grad_b.raw_data(), dtype, c, total);
-    }
-  }
+  Tensor grad_w = w_sums ? w_sums->total() : Tensor(), grad_b = b_sums ? b_sums->total() : Tensor();
   return {grad_x, grad_w, grad_b};
 }
 

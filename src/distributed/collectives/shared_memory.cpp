@@ -74,17 +74,17 @@ std::shared_ptr<SharedSegment> map_segment(MpiCommunicator& comm, MPI_Comm coll,
   const size_t bytes = kRankBytes * static_cast<size_t>(p);
   char name[64] = {0};
   int ok = 1;
+  bool created = false;  // rank 0: this job owns `name` (never unlink another job's)
   if (r == 0) {
     std::snprintf(name, sizeof name, "/loom-allreduce-%d-%lld", static_cast<int>(getpid()),
                   static_cast<long long>(Clock::now().time_since_epoch().count() & 0xffffffff));
     int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+    created = fd >= 0;
     // posix_fallocate reserves the pages now: a full /dev/shm fails here, not as a
     // SIGBUS on first touch.
-    ok = fd >= 0 && posix_fallocate(fd, 0, static_cast<off_t>(bytes)) == 0;
-    if (fd >= 0)
+    ok = created && posix_fallocate(fd, 0, static_cast<off_t>(bytes)) == 0;
+    if (created)
       close(fd);
-    if (!ok)
-      shm_unlink(name);
   }
   MPI_Request req;
   check_mpi(MPI_Ibcast(name, sizeof name, MPI_CHAR, 0, coll, &req), "MPI_Ibcast");
@@ -106,7 +106,7 @@ std::shared_ptr<SharedSegment> map_segment(MpiCommunicator& comm, MPI_Comm coll,
   int all = ok;
   check_mpi(MPI_Iallreduce(&ok, &all, 1, MPI_INT, MPI_MIN, coll, &req), "MPI_Iallreduce");
   comm.wait(&req, -1, ctx, false);
-  if (r == 0 && name[0])
+  if (created)
     shm_unlink(name);  // every rank has it mapped (or gave up): the name is no longer needed
   if (!all)
     return nullptr;
