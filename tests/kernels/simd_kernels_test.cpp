@@ -184,6 +184,28 @@ TEST(SimdKernels, BinaryMatchesReferenceIncludingBroadcasts) {
   }
 }
 
+// The collectives' in-place accumulate: exact (one add per element), on unaligned
+// pointers with tails, in every ISA including the scalar fallback.
+TEST(SimdKernels, AddIntoIsExactInEveryIsa) {
+  Generator g(9);
+  for (Isa isa : {Isa::avx512, Isa::avx2, Isa::reference}) {
+    if (skip_isa(isa))
+      continue;
+    ForcedIsa forced(isa);
+    for (int64_t n : kSizes) {
+      // One float in, so neither pointer is vector-aligned.
+      auto dst = g.uniform_tensor({n + 1}, -3, 3).to_vector<float>(),
+           src = g.uniform_tensor({n + 1}, -3, 3).to_vector<float>();
+      std::vector<float> want(dst);
+      for (int64_t i = 1; i <= n; ++i)
+        want[i] += src[i];
+      add_into_f32(dst.data() + 1, src.data() + 1, n);
+      ASSERT_EQ(0, std::memcmp(dst.data(), want.data(), want.size() * sizeof(float)))
+          << cpu::simd::isa_name(isa) << " n=" << n;
+    }
+  }
+}
+
 TEST(SimdKernels, ReductionsMatchReference) {
   const auto& ref = reduce_kernels().entries().back();
   for (Isa isa : kIsas) {

@@ -9,6 +9,7 @@
 #include "cpu/cpu_common.h"
 #include "cpu/simd_entries.h"
 #include "loom/core/strided.h"
+#include "loom/kernels/elementwise.h"
 #include "loom/runtime/parallel.h"
 
 namespace loom::kernels::cpu::simd {
@@ -352,3 +353,18 @@ void bias_act_backward_run(Isa isa, Activation act, const Tensor& gy, const Tens
 }
 
 }  // namespace loom::kernels::cpu::simd
+
+namespace loom::kernels {
+
+void add_into_f32(float* dst, const float* src, int64_t n) {
+  using namespace cpu::simd;
+  const Isa isa = active_isa();
+  if (isa == Isa::reference) {
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] += src[i];
+    return;
+  }
+  table(isa).binary(BinaryOp::add, dst, src, dst, n, Operands::vv);
+}
+
+}  // namespace loom::kernels
