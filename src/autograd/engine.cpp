@@ -25,6 +25,11 @@ void accumulate(Tensor& slot, const Tensor& g) {
 void accumulate_into_leaf(TensorImpl* leaf, const Tensor& g) {
   Tensor leaf_tensor(std::shared_ptr<TensorImpl>(leaf, [](TensorImpl*) {}));
   LOOM_ASSERT(g.shape() == leaf->shape && g.dtype() == leaf->dtype);
+  if (leaf->grad_is_zero) {  // NOTE [Lazy zero gradient]: write, do not add to zeros
+    leaf->grad_is_zero = false;
+    Tensor(leaf->grad).copy_(g);
+    return;
+  }
   Tensor existing = leaf_tensor.grad();
   if (!existing.defined()) {
     // A fresh, contiguous buffer the leaf owns: `g` may alias other tensors.

@@ -267,11 +267,20 @@ Tensor& Tensor::set_requires_grad(bool requires_grad) {
 }
 Tensor Tensor::grad() const {
   check_defined();
+  if (impl_->grad_is_zero) {
+    impl_->grad_is_zero = false;
+    Tensor(impl_->grad).fill_(0.0);
+  }
   return Tensor(impl_->grad);
 }
 void Tensor::set_grad(const Tensor& grad) {
   check_defined();
   impl_->grad = grad.impl_;
+  impl_->grad_is_zero = false;
+}
+void Tensor::zero_grad() const {
+  check_defined();
+  impl_->grad_is_zero = impl_->grad != nullptr;
 }
 const std::shared_ptr<autograd::Node>& Tensor::grad_fn() const {
   check_defined();

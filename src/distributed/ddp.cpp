@@ -88,9 +88,13 @@ void GradientBuckets::prepare(const Tensor& loss) {
   reset_step();
   finishing_ = false;
   armed_ = options_.overlap;
-  for (size_t i = 0; i < params_.size(); ++i)
-    if (expected_[i] == 0 && armed_)
-      mark_ready(i);  // not reached by this loss: its gradient stays as it is
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (expected_[i] != 0)
+      continue;
+    (void)params_[i].grad();  // not reached by this loss: a zero_grad() mark becomes zeros
+    if (armed_)
+      mark_ready(i);  // its gradient stays as it is
+  }
   cv_.notify_all();
 }
 

@@ -168,29 +168,26 @@ void Module::train(bool on) {
 // ---- gradients and the arena ----------------------------------------------------------
 
 void Module::zero_grad() {
-  if (grad_arena_.defined()) {
-    grad_arena_.fill_(0.0);
+  // NOTE [Lazy zero gradient]: marked, not written.
+  for (const Tensor& p : parameters()) {
     // A gradient the user reset or replaced is bound back into the arena, so the
     // optimizer's single-slice update keeps covering every parameter.
-    for (const Tensor& p : parameters()) {
-      Tensor g = p.grad();
-      if (p.storage().data() != param_arena_.storage().data()) {  // registered after packing
-        if (g.defined())
-          g.fill_(0.0);
-        continue;
-      }
+    if (grad_arena_.defined() && p.storage().data() == param_arena_.storage().data()) {
+      const Tensor g = p.impl()->grad ? Tensor(p.impl()->grad) : Tensor();
       const bool in_arena = g.defined() && g.storage().data() == grad_arena_.storage().data() &&
                             g.offset() == p.offset() && g.strides() == p.strides();
       if (!in_arena)
         Tensor(p).set_grad(grad_arena_.as_strided(p.shape(), p.strides(), p.offset()));
     }
-    return;
+    p.zero_grad();
   }
-  for (const Tensor& p : parameters()) {
-    Tensor g = p.grad();
-    if (g.defined())
-      g.fill_(0.0);
-  }
+}
+
+Tensor Module::gradient_arena() const {
+  if (grad_arena_.defined())
+    for (const Tensor& p : parameters())
+      (void)p.grad();  // fills a pending zero
+  return grad_arena_;
 }
 
 void Module::pack_parameters() {
@@ -220,6 +217,7 @@ void Module::pack_parameters() {
     impl->strides = strides;
     impl->offset = offset;
     impl->grad = grad.impl_ptr();
+    impl->grad_is_zero = false;
     offset += p.numel();
   }
   param_arena_ = param_arena;

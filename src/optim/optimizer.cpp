@@ -35,18 +35,8 @@ Optimizer::Optimizer(std::vector<Tensor> params, OptimizerOptions options)
 }
 
 void Optimizer::zero_grad() {
-  if (fusable()) {  // one fill over the packed gradient arena
-    int64_t total = 0;
-    for (const Tensor& p : params_)
-      total += p.numel();
-    flat_from(params_[0].grad(), total).fill_(0.0);
-    return;
-  }
-  for (const Tensor& p : params_) {
-    Tensor g = p.grad();
-    if (g.defined())
-      g.fill_(0.0);
-  }
+  for (const Tensor& p : params_)
+    p.zero_grad();  // NOTE [Lazy zero gradient]
 }
 
 // ---- state slots ------------------------------------------------------------------------

@@ -20,6 +20,28 @@ TEST(Engine, GradientsAccumulateAcrossBackwardCalls) {
   EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{6, 6}));
 }
 
+// NOTE [Lazy zero gradient]: after zero_grad() the next backward writes the gradient
+// into the same buffer (not added to the old one), a read before it sees zeros, and
+// backward calls after it add up again.
+TEST(Engine, ZeroGradIsWrittenByTheNextBackwardOrReadAsZeros) {
+  Tensor x = Tensor::from_vector<double>({1, 2}, {2}).set_requires_grad(true);
+  sum(mul_scalar(x, 3.0)).backward();
+  const void* buffer = x.grad().raw_data();
+  x.zero_grad();
+  sum(mul(x, x)).backward();
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{2, 4}));
+  EXPECT_EQ(x.grad().raw_data(), buffer);
+  sum(mul_scalar(x, 3.0)).backward();
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{5, 7}));
+  x.zero_grad();
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{0, 0}));
+  sum(mul_scalar(x, 3.0)).backward();
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{3, 3}));
+  Tensor fresh = Tensor::ones({2}).set_requires_grad(true);
+  fresh.zero_grad();  // no gradient yet: nothing to mark
+  EXPECT_FALSE(fresh.grad().defined());
+}
+
 TEST(Engine, NoGradRecordsNothing) {
   Tensor x = Tensor::ones({2}).set_requires_grad(true);
   Tensor y;

@@ -105,6 +105,28 @@ TEST(DdpMpi, EngineLeafHooksGiveOverlap) {
   EXPECT_EQ(r.overlapped, r.buckets);
 }
 
+// A parameter that this rank's loss does not reach contributes zeros, although its
+// buffer still holds the previous step's gradient under zero_grad()'s mark (NOTE
+// [Lazy zero gradient]); every rank ends with the same average.
+TEST(DdpMpi, UnreachedParametersContributeZeros) {
+  auto comm = mpi_world();
+  auto model = small_mlp(7);
+  GradientBuckets buckets(*model, comm, DdpOptions{4.0, AllreduceAlgorithm::automatic, "none", 0.01, true});
+  const std::vector<Tensor> params = model->parameters();
+  const Tensor first = params.front(), last = params.back();
+  auto step = [&](const Tensor& loss) {
+    model->zero_grad();
+    buckets.prepare(loss);
+    loss.backward();
+    buckets.finish();
+  };
+  step(sum(mul_scalar(first, 5.0)) + sum(mul_scalar(last, 5.0)));  // both gradients 5 everywhere
+  step(comm->rank() == 0 ? sum(last) : sum(first));                 // gradient 1 where reached
+  const double p = comm->size();
+  EXPECT_EQ(loom::testing::max_abs_diff(last.grad(), Tensor::full(last.shape(), 1.0 / p)), 0.0);
+  EXPECT_LT(loom::testing::max_abs_diff(first.grad(), Tensor::full(first.shape(), (p - 1) / p)), 1e-7);
+}
+
 TEST(DdpMpi, CompressedGradientsStayClose) {
   DistOptions d;
   d.mode = DistMode::ddp;

@@ -167,10 +167,12 @@ TEST(Module, PackParametersMakesViewsIntoOneArena) {
 
   // Writing the arena changes the parameters; backward accumulates into the arena.
   model->zero_grad();
-  EXPECT_EQ(testing::max_abs_diff(grads, Tensor::zeros(grads.shape())), 0.0);
-  sum((*model)(x)).backward();
+  sum((*model)(x)).backward();  // writes the marked-zero gradients (NOTE [Lazy zero gradient])
   EXPECT_TRUE(first->weight().grad().storage().data() == grads.storage().data());
   EXPECT_EQ(testing::max_abs_diff(first->weight().grad(), grad_before), 0.0);
+  model->zero_grad();  // read through the accessor, the arena is zeros
+  EXPECT_EQ(testing::max_abs_diff(model->gradient_arena(), Tensor::zeros(grads.shape())), 0.0);
+  EXPECT_EQ(testing::max_abs_diff(grads, Tensor::zeros(grads.shape())), 0.0);
   arena.fill_(0.5);
   EXPECT_FLOAT_EQ(first->bias().to_vector<float>()[2], 0.5f);
 

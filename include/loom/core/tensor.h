@@ -94,6 +94,12 @@ class Tensor {
   Tensor& set_requires_grad(bool requires_grad);
   Tensor grad() const;
   void set_grad(const Tensor& grad);
+  // NOTE [Lazy zero gradient]
+  // zero_grad() marks a defined gradient as zero without writing it: the next
+  // backward copies its result in instead of adding it to zeros (one pass over the
+  // gradient instead of a fill and an add), and grad() fills the zeros in if it is
+  // read first. set_grad() clears the mark.
+  void zero_grad() const;
   const std::shared_ptr<autograd::Node>& grad_fn() const;
   void set_grad_fn(std::shared_ptr<autograd::Node> fn);
   bool is_leaf() const { return grad_fn() == nullptr; }
@@ -125,6 +131,7 @@ class TensorImpl {
   // Autograd state. `grad` is stored as an impl so Tensor stays a complete type here.
   bool requires_grad = false;
   std::shared_ptr<TensorImpl> grad;
+  bool grad_is_zero = false;  // NOTE [Lazy zero gradient]
   std::shared_ptr<autograd::Node> grad_fn;
 };
 

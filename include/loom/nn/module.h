@@ -44,8 +44,9 @@ class Module {
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
-  // Zeroes gradients in place (PyTorch's zero_grad(set_to_none=False)), so a packed
-  // gradient arena stays the buffer the engine accumulates into.
+  // Zeroes gradients (PyTorch's zero_grad(set_to_none=False)) lazily, in place (NOTE
+  // [Lazy zero gradient]), so a packed gradient arena stays the buffer the engine
+  // writes into.
   void zero_grad();
   int64_t num_parameters() const;
 
@@ -61,9 +62,11 @@ class Module {
   // gradient sits at the same offset in the gradient arena as its parameter; the
   // optimizers rely on that to update the whole arena in one loop.
   void pack_parameters();
-  // The packed buffers (undefined before pack_parameters()).
+  // The packed buffers (undefined before pack_parameters()). gradient_arena() first
+  // writes the zeros of gradients that zero_grad() marked and no backward has
+  // written since (NOTE [Lazy zero gradient]), so the buffer reads as zeroed.
   Tensor parameter_arena() const { return param_arena_; }
-  Tensor gradient_arena() const { return grad_arena_; }
+  Tensor gradient_arena() const;
 
  protected:
   // The returned reference is into a vector and is invalidated by the next

@@ -28,7 +28,7 @@ class Optimizer {
   // One update from the current gradients; parameters without a gradient are skipped.
   virtual void step() = 0;
   virtual std::string name() const = 0;
-  // Zeroes defined gradients in place (see Module::zero_grad).
+  // Zeroes defined gradients lazily, in place (see Module::zero_grad).
   void zero_grad();
   double lr() const { return options_.lr; }
   void set_lr(double lr) { options_.lr = lr; }
