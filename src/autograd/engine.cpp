@@ -27,7 +27,9 @@ void accumulate_into_leaf(TensorImpl* leaf, const Tensor& g) {
   LOOM_ASSERT(g.shape() == leaf->shape && g.dtype() == leaf->dtype);
   if (leaf->grad_is_zero) {  // NOTE [Lazy zero gradient]: write, do not add to zeros
     leaf->grad_is_zero = false;
-    Tensor(leaf->grad).copy_(g);
+    Tensor grad(leaf->grad);
+    if (g.raw_data() != grad.raw_data() || g.strides() != grad.strides())  // not written in place
+      grad.copy_(g);
     return;
   }
   Tensor existing = leaf_tensor.grad();
@@ -39,7 +41,39 @@ void accumulate_into_leaf(TensorImpl* leaf, const Tensor& g) {
   }
 }
 
+// The node whose closure runs on this thread, and how many edges of the backward
+// pass reach each leaf (NOTE [Gradient destinations]).
+struct RunningNode {
+  const Node* node = nullptr;
+  const std::unordered_map<const TensorImpl*, int>* leaf_edges = nullptr;
+};
+thread_local RunningNode t_running;
+
+struct RunningNodeScope {
+  RunningNode saved;
+  RunningNodeScope(const Node* node, const std::unordered_map<const TensorImpl*, int>* leaf_edges) : saved(t_running) {
+    t_running = {node, leaf_edges};
+  }
+  ~RunningNodeScope() { t_running = saved; }
+};
+
 }  // namespace
+
+Tensor gradient_destination(size_t input) {
+  const RunningNode& r = t_running;
+  if (!r.node || input >= r.node->edges().size())
+    return Tensor();
+  const TensorImpl* leaf = r.node->edges()[input].leaf.get();
+  if (!leaf || !leaf->grad_is_zero || !leaf->grad)
+    return Tensor();
+  auto it = r.leaf_edges->find(leaf);
+  if (it == r.leaf_edges->end() || it->second != 1)
+    return Tensor();
+  Tensor grad(leaf->grad);
+  if (grad.shape() != leaf->shape || grad.dtype() != leaf->dtype || !grad.is_contiguous())
+    return Tensor();
+  return grad;
+}
 
 void backward(const Tensor& root, const Tensor& grad_root, bool retain_graph) {
   LOOM_CHECK(root.defined(), "backward() on an undefined tensor");
@@ -58,14 +92,18 @@ void backward(const Tensor& root, const Tensor& grad_root, bool retain_graph) {
     return;
   }
 
-  // Count, for every node, how many edges point at it (its consumers).
+  // Count, for every node, how many edges point at it (its consumers), and the
+  // edges into each leaf.
   std::unordered_map<Node*, int> consumers;
+  std::unordered_map<const TensorImpl*, int> leaf_edges;
   std::vector<Node*> stack{root.grad_fn().get()};
   consumers[root.grad_fn().get()] = 0;
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
     for (const Node::Edge& e : n->edges()) {
+      if (e.leaf)
+        ++leaf_edges[e.leaf.get()];
       if (!e.node)
         continue;
       auto [it, inserted] = consumers.try_emplace(e.node.get(), 0);
@@ -106,6 +144,7 @@ void backward(const Tensor& root, const Tensor& grad_root, bool retain_graph) {
     }
     // A node that no gradient reached still runs its bookkeeping, with no math.
     auto run_node = [&](size_t i) {
+      RunningNodeScope running(wave[i], &leaf_edges);
       grads[i] = grad_outs[i].defined() ? wave[i]->apply(grad_outs[i]) : std::vector<Tensor>(wave[i]->edges().size());
       grad_outs[i] = Tensor();
     };

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "loom/autograd.h"
+#include "loom/core/generator.h"
 
 namespace loom {
 namespace {
@@ -40,6 +41,37 @@ TEST(Engine, ZeroGradIsWrittenByTheNextBackwardOrReadAsZeros) {
   Tensor fresh = Tensor::ones({2}).set_requires_grad(true);
   fresh.zero_grad();  // no gradient yet: nothing to mark
   EXPECT_FALSE(fresh.grad().defined());
+}
+
+// NOTE [Gradient destinations]: after zero_grad() a Linear writes its weight and bias
+// gradients straight into their buffers; a weight that two ops use gets the sum.
+TEST(Engine, GradientDestinationsGiveTheSameGradients) {
+  Generator g(3);
+  const Tensor x = g.uniform_tensor({5, 7}, -1, 1);
+  auto fresh = [&] {
+    Generator p(4);
+    return std::pair{p.uniform_tensor({3, 7}, -1, 1).set_requires_grad(true),
+                     p.uniform_tensor({3}, -1, 1).set_requires_grad(true)};
+  };
+  auto loss = [&](const Tensor& w, const Tensor& b, bool twice) {
+    Tensor y = linear_act(x, w, b, kernels::Activation::relu);
+    if (twice)
+      y = y + linear(x, w, b);
+    return sum(y);
+  };
+  for (bool twice : {false, true}) {
+    auto [w_ref, b_ref] = fresh();
+    loss(w_ref, b_ref, twice).backward();  // no marks: the engine keeps a copy
+    auto [w, b] = fresh();
+    loss(w, b, twice).backward();
+    const void* w_buffer = w.grad().raw_data();
+    w.zero_grad();
+    b.zero_grad();
+    loss(w, b, twice).backward();
+    EXPECT_EQ(w.grad().raw_data(), w_buffer);
+    EXPECT_EQ(w.grad().to_vector<float>(), w_ref.grad().to_vector<float>()) << "twice " << twice;
+    EXPECT_EQ(b.grad().to_vector<float>(), b_ref.grad().to_vector<float>()) << "twice " << twice;
+  }
 }
 
 TEST(Engine, NoGradRecordsNothing) {

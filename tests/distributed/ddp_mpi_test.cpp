@@ -121,7 +121,7 @@ TEST(DdpMpi, UnreachedParametersContributeZeros) {
     buckets.finish();
   };
   step(sum(mul_scalar(first, 5.0)) + sum(mul_scalar(last, 5.0)));  // both gradients 5 everywhere
-  step(comm->rank() == 0 ? sum(last) : sum(first));                 // gradient 1 where reached
+  step(comm->rank() == 0 ? sum(last) : sum(first));                // gradient 1 where reached
   const double p = comm->size();
   EXPECT_EQ(loom::testing::max_abs_diff(last.grad(), Tensor::full(last.shape(), 1.0 / p)), 0.0);
   EXPECT_LT(loom::testing::max_abs_diff(first.grad(), Tensor::full(first.shape(), (p - 1) / p)), 1e-7);

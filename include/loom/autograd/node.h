@@ -46,6 +46,16 @@ class Node {
 // (an undefined Tensor for inputs that get none).
 Tensor record(OpId op, Tensor output, const std::vector<Tensor>& inputs, BackwardFn backward);
 
+// NOTE [Gradient destinations]
+// Inside a backward closure: the buffer where input i's gradient may be written
+// directly, or an undefined Tensor. Defined only when input i is a leaf whose
+// gradient zero_grad() marked (NOTE [Lazy zero gradient]), contiguous and of the
+// input's shape, and no other edge of this backward pass reaches that leaf (so no
+// other closure, concurrent or not, touches it). A closure that writes the whole
+// gradient there and returns that tensor saves the engine a copy: for a Linear's
+// weight, a pass over the largest buffer of a training step.
+Tensor gradient_destination(size_t input);
+
 // True when `record` would attach a node for these inputs.
 bool needs_grad(const std::vector<Tensor>& inputs);
 

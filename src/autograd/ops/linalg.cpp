@@ -118,6 +118,20 @@ void check_linear(const Tensor& x, const Tensor& weight, const Tensor& bias, con
 
 }  // namespace
 
+namespace {
+
+// A Linear's weight gradient gz^T @ x, written straight into the weight's gradient
+// buffer when the engine offers it (NOTE [Gradient destinations]).
+Tensor linear_weight_grad(const Tensor& gz, const Tensor& x2, const Tensor& weight) {
+  Tensor out = autograd::gradient_destination(1);
+  if (!out.defined())
+    out = Tensor::empty(weight.shape(), gz.dtype(), gz.device());
+  gemm_2d(transpose(gz, 0, 1), x2, out, 0.0);
+  return out;
+}
+
+}  // namespace
+
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   check_linear(x, weight, bias, "linear");
   const int64_t in = weight.size(1), out_features = weight.size(0);
@@ -136,7 +150,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                 [x2, weight, gx, gw, xs = x.shape(), has_bias = bias.defined()](const Tensor& g) {
                   Tensor g2 = g.contiguous().view({-1, weight.size(0)});
                   return std::vector<Tensor>{gx ? reshape(matmul(g2, weight), xs) : Tensor(),
-                                             gw ? matmul(transpose(g2, 0, 1), x2) : Tensor(),
+                                             gw ? linear_weight_grad(g2, x2, weight) : Tensor(),
                                              has_bias ? sum(g2, {0}) : Tensor()};
                 });
 }
@@ -166,10 +180,12 @@ Tensor linear_act(const Tensor& x, const Tensor& weight, const Tensor& bias, Act
                 [x2, weight, saved, act, gx, gw, gb, xs = x.shape()](const Tensor& g) {
                   Tensor g2 = g.contiguous().view({-1, weight.size(0)});
                   Tensor gz = Tensor::empty(g2.shape(), g2.dtype(), g2.device());
-                  Tensor gbias = gb ? Tensor::empty({weight.size(0)}, g2.dtype(), g2.device()) : Tensor();
+                  Tensor gbias = gb ? autograd::gradient_destination(2) : Tensor();
+                  if (gb && !gbias.defined())
+                    gbias = Tensor::empty({weight.size(0)}, g2.dtype(), g2.device());
                   kernels::bias_act_backward_kernels()(act, g2, saved, gz, gbias);
                   return std::vector<Tensor>{gx ? reshape(matmul(gz, weight), xs) : Tensor(),
-                                             gw ? matmul(transpose(gz, 0, 1), x2) : Tensor(), gbias};
+                                             gw ? linear_weight_grad(gz, x2, weight) : Tensor(), gbias};
                 });
 }
 
