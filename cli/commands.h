@@ -48,7 +48,8 @@ struct EvalOptions {
   int64_t test_samples = 0;
   std::optional<int> threads;
   std::string metrics_path;
-  bool stats = false;  // --stats: allocator counters at the end
+  std::string profile_path;  // eval --profile: Chrome trace of the timed pass
+  bool stats = false;        // --stats: allocator counters at the end
 };
 
 int run_train(const TrainOptions& options);

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "loom/data.h"
 #include "loom/io.h"
+#include "profile_report.h"
 #include "stats_report.h"
 #include "tabular.h"
 #include "training.h"
@@ -56,9 +57,11 @@ int run_eval(const EvalOptions& o) {
   // One untimed batch first: JIT kernels (oneDNN) are generated on first use, and
   // samples_per_s reports the steady state, as inference servers see it.
   evaluate(*l.model, *take_prefix(set, std::min<int64_t>(o.batch, set->size())), o.batch, objective);
+  RunProfile profile(o.profile_path);
   const auto start = std::chrono::steady_clock::now();
   Evaluation ev = evaluate(*l.model, *set, o.batch, objective);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  profile.finish();
   // Inference throughput: forward passes in eval mode at --batch, data already in memory.
   nlohmann::json j{{"test_loss", ev.loss},
                    {"samples", ev.samples},

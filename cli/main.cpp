@@ -110,6 +110,10 @@ int main(int argc, char** argv) {
   e->add_option("--test-samples", eval.test_samples, "Use only the first N test samples (0 = all)")
       ->check(CLI::NonNegativeNumber);
   e->add_option("--metrics", eval.metrics_path, "Write a JSON summary here");
+  e->add_option(
+      "--profile", eval.profile_path,
+      "Profile the timed pass: write a Chrome trace (chrome://tracing, Perfetto) here and print the costliest "
+      "ops");
   e->add_flag("--stats", eval.stats, "Print memory counters at the end: peak and live bytes, allocations");
   add_thread_flag(e, eval.threads);
 

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -63,6 +64,24 @@ TEST_F(ProfileStatsCli, ProfileWritesAChromeTraceAndPrintsTheTopOps) {
   }
   for (int tid : span_tids)
     EXPECT_TRUE(named_tids.count(tid)) << "thread " << tid << " has spans but no name";
+}
+
+TEST_F(ProfileStatsCli, EvalProfileTracesTheTimedPassOnly) {
+  const std::string weights = tmp_.file("w.safetensors"), trace = tmp_.file("eval.json");
+  ASSERT_EQ(loom("train --model mlp --epochs 1 --batch 50 --quiet" + data() + "--save " + weights).exit_code, 0);
+  auto r = loom("eval --weights " + weights + " --batch 20 --threads 1" + data() + "--profile " + trace);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("ops by total time"), std::string::npos) << r.output;
+  std::map<std::string, int> calls;
+  const nlohmann::json j = read_json(trace);
+  for (const auto& e : j["traceEvents"])
+    if (e["ph"] == "X")
+      ++calls[e["name"].get<std::string>()];
+  // 50 test samples at batch 20: three forward passes; the untimed warm-up pass and
+  // training are not in the trace, and inference records no backward.
+  EXPECT_EQ(calls["linear"], 3) << r.output;
+  EXPECT_EQ(calls["linear_act"], 6);
+  EXPECT_EQ(calls.count("linear_backward"), 0u);
 }
 
 TEST_F(ProfileStatsCli, StatsPrintsCountersAndMetricsRecordThem) {

@@ -27,7 +27,8 @@ Conv2dBackwardInputKernels& conv2d_backward_input_kernels();
 using Conv2dBackwardWeightKernels = KernelList<void(const Window2d&, const Tensor&, const Tensor&, const Tensor&)>;
 Conv2dBackwardWeightKernels& conv2d_backward_weight_kernels();
 
-// max_pool2d_forward(g, x, y, argmax i64 [n,c,oh,ow] = flat index into h*w)
+// max_pool2d_forward(g, x, y, argmax i32 [n,c,oh,ow] = flat index into h*w; i32 halves
+// the traffic of i64, and pool_geometry_of checks that h*w fits)
 using MaxPoolForwardKernels = KernelList<void(const Window2d&, const Tensor&, const Tensor&, const Tensor&)>;
 MaxPoolForwardKernels& max_pool2d_forward_kernels();
 // max_pool2d_backward(g, grad_y, argmax, grad_x) (overwrites grad_x)

@@ -1,5 +1,6 @@
 // conv2d, max_pool2d and avg_pool2d over NCHW tensors.
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -39,6 +40,8 @@ Window2d pool_geometry_of(const Shape& x, const Pool2dOptions& o, const char* op
   g.oh = window_output(g.h, g.kh, g.sh, g.ph);
   g.ow = window_output(g.w, g.kw, g.sw, g.pw);
   LOOM_CHECK(g.oh > 0 && g.ow > 0, op, ": a ", g.kh, "x", g.kw, " window does not fit input ", shape_str(x));
+  LOOM_CHECK(g.h * g.w <= std::numeric_limits<int32_t>::max(), op, ": an input plane of ", g.h, "x", g.w,
+             " has more than 2^31 - 1 positions, which the pooling indices (int32) cannot address");
   return g;
 }
 
@@ -111,7 +114,7 @@ Tensor max_pool2d(const Tensor& x, Pool2dOptions o) {
   Window2d g = pool_geometry(x, o, "max_pool2d");
   Tensor xc = x.contiguous();
   Tensor y = Tensor::empty({g.n, g.c, g.oh, g.ow}, x.dtype(), x.device());
-  Tensor argmax = Tensor::empty({g.n, g.c, g.oh, g.ow}, DType::i64, x.device());
+  Tensor argmax = Tensor::empty({g.n, g.c, g.oh, g.ow}, DType::i32, x.device());
   kernels::max_pool2d_forward_kernels()(g, xc, y, argmax);
   return record(OpId::max_pool2d, y, {x}, [g, argmax, xs = x.shape(), dtype = x.dtype()](const Tensor& gy) {
     Tensor gx = Tensor::empty(xs, dtype);
@@ -277,7 +280,7 @@ Tensor conv2d_max_pool2d(const Tensor& x, const Tensor& weight, const Tensor& bi
   Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
   const DType dtype = x.dtype();
   Tensor y = Tensor::empty({gc.n, gc.oc, s.pool.oh, s.pool.ow}, dtype, x.device());
-  s.argmax = Tensor::empty(y.shape(), DType::i64, x.device());
+  s.argmax = Tensor::empty(y.shape(), DType::i32, x.device());
   const int64_t image_bytes = gc.oc * gc.oh * gc.ow * static_cast<int64_t>(dtype_size(dtype));
   s.step = std::max<int64_t>(1, kStepBytes / image_bytes);
   s.parts = std::max<int64_t>(1, std::min<int64_t>(runtime::num_threads(), gc.n));
