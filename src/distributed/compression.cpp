@@ -1,5 +1,6 @@
 // The gradient codecs: fp16, 8-bit QSGD-style quantization, top-k; and the factory.
 #include "loom/distributed/compression.h"
+#include "loom/kernels/half.h"
 
 #include <algorithm>
 #include <cmath>
@@ -22,44 +23,6 @@ T load_at(const uint8_t* p, int64_t i) {
 }
 
 }  // namespace
-
-// --- fp16 ------------------------------------------------------------------------------
-
-uint16_t float_to_half(float value) {
-  uint32_t x;
-  std::memcpy(&x, &value, 4);
-  const uint32_t sign = (x >> 16) & 0x8000u;
-  uint32_t a = x & 0x7fffffffu;
-  if (a >= 0x7f800000u)  // inf or NaN (kept quiet)
-    return static_cast<uint16_t>(sign | (a > 0x7f800000u ? 0x7e00u : 0x7c00u));
-  if (a >= 0x477ff000u)  // rounds past 65504
-    return static_cast<uint16_t>(sign | 0x7c00u);
-  if (a < 0x38800000u) {  // below 2^-14: a half subnormal, m * 2^-24
-    float f;
-    std::memcpy(&f, &a, 4);
-    return static_cast<uint16_t>(sign | static_cast<uint32_t>(std::nearbyint(f * 16777216.0f)));
-  }
-  a += 0xfffu + ((a >> 13) & 1u);  // round to nearest, ties to even
-  return static_cast<uint16_t>(sign | ((a - (112u << 23)) >> 13));
-}
-
-float half_to_float(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  const uint32_t exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
-  uint32_t x;
-  if (exp == 0) {
-    float f = static_cast<float>(mant) * (1.0f / 16777216.0f);
-    std::memcpy(&x, &f, 4);
-    x |= sign;
-  } else if (exp == 31) {
-    x = sign | 0x7f800000u | (mant << 13);
-  } else {
-    x = sign | ((exp + 112u) << 23) | (mant << 13);
-  }
-  float f;
-  std::memcpy(&f, &x, 4);
-  return f;
-}
 
 const std::vector<float>* Compressor::residual(int key) const {
   auto it = residuals_.find(key);
@@ -101,14 +64,11 @@ class Fp16Compressor final : public DenseCompressor {
   size_t encoded_bytes(int64_t count) const override { return static_cast<size_t>(count) * 2; }
   void encode(const float* src, int64_t count, std::vector<uint8_t>& payload) override {
     payload.resize(encoded_bytes(count));
-    uint16_t* h = reinterpret_cast<uint16_t*>(payload.data());
-    for (int64_t i = 0; i < count; ++i)
-      h[i] = float_to_half(src[i]);
+    kernels::floats_to_halves(src, payload.data(), count);
   }
   void decode_add(const uint8_t* payload, size_t bytes, float* dst, int64_t count) const override {
     LOOM_CHECK(bytes == encoded_bytes(count), "fp16 codec: payload of ", bytes, " bytes for ", count, " values");
-    for (int64_t i = 0; i < count; ++i)
-      dst[i] += half_to_float(load_at<uint16_t>(payload, i));
+    kernels::add_halves_into(dst, payload, count);
   }
 };
 

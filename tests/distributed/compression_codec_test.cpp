@@ -8,9 +8,13 @@
 
 #include "loom/core/error.h"
 #include "loom/distributed/compression.h"
+#include "loom/kernels/half.h"
 
 namespace loom::distributed {
 namespace {
+
+using kernels::float_to_half;
+using kernels::half_to_float;
 
 // A world of one rank, so compressed_allreduce runs its codec path without MPI.
 class SoloCommunicator final : public Communicator {

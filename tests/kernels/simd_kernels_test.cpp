@@ -206,6 +206,48 @@ TEST(SimdKernels, AddIntoIsExactInEveryIsa) {
   }
 }
 
+// The F16C conversions against the scalar ones, bit for bit: every finite half, the
+// rounding ties, overflow, subnormals, signed zeros and infinities, at a byte offset
+// of 1 (a payload inside a message) and with tails; a NaN stays a NaN of its sign.
+TEST(SimdKernels, HalfConversionsMatchTheScalarOnes) {
+  std::vector<float> values;
+  for (uint32_t h = 0; h < 0x7c00; ++h) {
+    values.push_back(half_to_float(static_cast<uint16_t>(h)));
+    values.push_back(-half_to_float(static_cast<uint16_t>(h)));
+  }
+  for (float v : {1.0f + 1.0f / 2048, 1.0f + 3.0f / 2048, 65504.0f, 65519.0f, 65520.0f, 1e6f, 1e-8f, 3e-8f, 1e-30f,
+                  __builtin_inff(), -__builtin_inff(), 0.0f, -0.0f})
+    values.push_back(v);
+  Generator g(11);
+  for (float v : g.uniform_tensor({1001}, -70000, 70000).to_vector<float>())
+    values.push_back(v);
+  values.push_back(__builtin_nanf(""));
+  values.push_back(-__builtin_nanf(""));
+  const int64_t n = static_cast<int64_t>(values.size());
+  for (Isa isa : {Isa::avx512, Isa::avx2, Isa::reference}) {
+    if (skip_isa(isa))
+      continue;
+    ForcedIsa forced(isa);
+    for (int64_t count : {n, n - 3, int64_t{5}}) {
+      std::vector<unsigned char> bytes(static_cast<size_t>(2 * count + 1));
+      floats_to_halves(values.data(), bytes.data() + 1, count);
+      std::vector<float> sum(static_cast<size_t>(count), 1.0f);
+      add_halves_into(sum.data(), bytes.data() + 1, count);
+      for (int64_t i = 0; i < count; ++i) {
+        uint16_t got;
+        std::memcpy(&got, bytes.data() + 1 + 2 * i, 2);
+        const float v = values[static_cast<size_t>(i)];
+        if (std::isnan(v)) {
+          EXPECT_TRUE(std::isnan(half_to_float(got)) && std::signbit(half_to_float(got)) == std::signbit(v));
+          continue;
+        }
+        ASSERT_EQ(got, float_to_half(v)) << cpu::simd::isa_name(isa) << " value " << v;
+        ASSERT_EQ(sum[static_cast<size_t>(i)], 1.0f + half_to_float(got)) << cpu::simd::isa_name(isa) << " value " << v;
+      }
+    }
+  }
+}
+
 TEST(SimdKernels, ReductionsMatchReference) {
   const auto& ref = reduce_kernels().entries().back();
   for (Isa isa : kIsas) {

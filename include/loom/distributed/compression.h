@@ -69,8 +69,4 @@ std::unique_ptr<Compressor> make_compressor(const std::string& name, const Compr
 // same count, and every rank must pass the same codec, key and count.
 CompressionReport compressed_allreduce(Communicator& comm, float* data, int64_t count, Compressor& codec, int key = 0);
 
-// fp16 conversions (round to nearest even; overflow goes to infinity).
-uint16_t float_to_half(float value);
-float half_to_float(uint16_t bits);
-
 }  // namespace loom::distributed

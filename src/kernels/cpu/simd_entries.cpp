@@ -22,9 +22,9 @@ constexpr int64_t kRowGrainElems = 1 << 13;  // row-wise kernels: rows per task 
 Isa detect_cpu() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-      __builtin_cpu_supports("avx512vl"))
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("f16c"))
     return Isa::avx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
     return Isa::avx2;
   return Isa::reference;
 }
@@ -83,7 +83,7 @@ void force_isa(Isa isa) { g_ceiling.store(static_cast<int>(isa), std::memory_ord
 
 const char* declines_isa(Isa isa) {
   if (!cpu_has(isa))
-    return isa == Isa::avx512 ? "cpu lacks avx512f/bw/dq/vl" : "cpu lacks avx2/fma";
+    return isa == Isa::avx512 ? "cpu lacks avx512f/bw/dq/vl or f16c" : "cpu lacks avx2/fma/f16c";
   if (static_cast<int>(ceiling()) < static_cast<int>(isa))
     return ceiling() == Isa::reference ? "LOOM_ISA=reference" : "LOOM_ISA=avx2 selects a lower ISA";
   return "";

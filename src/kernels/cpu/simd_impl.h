@@ -231,6 +231,31 @@ void binary(BinaryOp op, const float* a, const float* b, float* d, int64_t n, Op
   }
 }
 
+// IEEE halves, W at a time; the tail goes through a zero-padded W-lane buffer.
+void to_half(const float* s, void* d, int64_t n) {
+  char* out = static_cast<char*>(d);
+  int64_t i = 0;
+  for (; i + W <= n; i += W)
+    V::store_half(out + 2 * i, V::load(s + i));
+  if (i < n) {
+    uint16_t tail[W];
+    V::store_half(tail, V::load_tail(s + i, n - i));
+    __builtin_memcpy(out + 2 * i, tail, static_cast<size_t>(n - i) * 2);
+  }
+}
+
+void add_half(const void* s, float* d, int64_t n) {
+  const char* in = static_cast<const char*>(s);
+  int64_t i = 0;
+  for (; i + W <= n; i += W)
+    V::store(d + i, V::add(V::load(d + i), V::load_half(in + 2 * i)));
+  if (i < n) {
+    uint16_t tail[W] = {};
+    __builtin_memcpy(tail, in + 2 * i, static_cast<size_t>(n - i) * 2);
+    V::store_tail(d + i, V::add(V::load_tail(d + i, n - i), V::load_half(tail)), n - i);
+  }
+}
+
 // Four vector accumulators in a fixed order; the tail goes into the first.
 float reduce_run(ReduceOp op, const float* s, int64_t n) {
   if (op == ReduceOp::sum) {

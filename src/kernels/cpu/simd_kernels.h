@@ -1,7 +1,7 @@
 #pragma once
 // NOTE [ISA files]
 // The AVX2 and AVX-512 kernels live in files named *_avx2.cpp / *_avx512.cpp, which
-// CMake compiles with -mavx2 -mfma / -mavx512f -mavx512bw -mavx512dq -mavx512vl.
+// CMake compiles with -mavx2 -mfma -mf16c / also -mavx512f -mavx512bw -mavx512dq -mavx512vl.
 // Such a file must not instantiate any inline function it shares with the rest of
 // the program (std::, Tensor, ...): the linker keeps one copy of each, and if it
 // kept the AVX-512 one, every caller would fault on a CPU without AVX-512. So the
@@ -43,6 +43,9 @@ struct Table {
   // rows x row floats). See simd_conv_impl.h.
   void (*conv_small_forward)(const float* xp, int64_t c, int64_t rows, int64_t row, const float* w, const float* bias,
                              float* y, int64_t oc, int64_t oh, int64_t ow, int64_t kh, int64_t kw);
+  // IEEE binary16 (F16C): d = half(s), and d[i] += float(half s[i]); halves at any alignment.
+  void (*to_half)(const float* s, void* d, int64_t n);
+  void (*add_half)(const void* s, float* d, int64_t n);
 };
 
 const Table& avx2_table();

@@ -17,7 +17,9 @@ Table make_table(const char* name) {
           softmax_backward_row,
           bias_act,
           bias_act_backward,
-          conv_small_forward};
+          conv_small_forward,
+          to_half,
+          add_half};
 }
 
 }  // namespace
