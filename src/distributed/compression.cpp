@@ -153,6 +153,40 @@ int64_t TopkCompressor::kept(int64_t count) const {
   return std::clamp<int64_t>(static_cast<int64_t>(std::ceil(ratio_ * static_cast<double>(count))), 1, count);
 }
 
+namespace {
+
+// The indices, in index order, of every value whose magnitude may be among the k
+// largest (1 <= k <= n), so that the selection need not sort all n magnitudes: an
+// nth_element over them costs about 8 ns a value, 2 ms for the MLP's gradient every
+// step. A strided sample of about 4096 magnitudes gives a bound that, with a margin
+// of twice the expected count, at least k values reach, and only those are kept. If
+// fewer than k reach it (a sample that overrated the tail), every index is kept. The
+// k-th largest magnitude among the candidates is then the k-th largest of all.
+void topk_candidates(const float* src, int64_t n, int64_t k, std::vector<uint32_t>& out, std::vector<float>& scratch) {
+  constexpr int64_t kSample = 4096;
+  out.clear();
+  if (n > 4 * kSample && k * 16 < n) {
+    scratch.clear();
+    const int64_t stride = n / kSample;
+    for (int64_t i = 0; i < n; i += stride)
+      scratch.push_back(std::fabs(src[i]));
+    const auto s = static_cast<int64_t>(scratch.size());
+    const int64_t rank = std::min(s - 1, 2 * k * s / n + 16);
+    std::nth_element(scratch.begin(), scratch.begin() + rank, scratch.end(), std::greater<float>());
+    const float bound = scratch[static_cast<size_t>(rank)];
+    for (int64_t i = 0; i < n; ++i)
+      if (std::fabs(src[i]) >= bound)
+        out.push_back(static_cast<uint32_t>(i));
+    if (static_cast<int64_t>(out.size()) >= k)
+      return;
+  }
+  out.resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    out[static_cast<size_t>(i)] = static_cast<uint32_t>(i);
+}
+
+}  // namespace
+
 void TopkCompressor::encode(const float* src, int64_t count, std::vector<uint8_t>& payload) {
   LOOM_CHECK(count < (int64_t{1} << 32), "topk: tensors of 2^32 values or more are not supported (", count, ")");
   const int64_t k = kept(count);
@@ -162,24 +196,26 @@ void TopkCompressor::encode(const float* src, int64_t count, std::vector<uint8_t
   if (k == 0)
     return;
   // The k-th largest magnitude, then a scan in index order: values above it, then ties.
-  magnitudes_.resize(static_cast<size_t>(count));
-  for (int64_t i = 0; i < count; ++i)
-    magnitudes_[i] = std::fabs(src[i]);
+  topk_candidates(src, count, k, candidates_, magnitudes_);
+  magnitudes_.resize(candidates_.size());
+  for (size_t j = 0; j < candidates_.size(); ++j)
+    magnitudes_[j] = std::fabs(src[candidates_[j]]);
   std::nth_element(magnitudes_.begin(), magnitudes_.begin() + (k - 1), magnitudes_.end(), std::greater<float>());
   const float threshold = magnitudes_[static_cast<size_t>(k - 1)];
   int64_t above = 0;
-  for (int64_t i = 0; i < count; ++i)
+  for (uint32_t i : candidates_)
     above += std::fabs(src[i]) > threshold;
   int64_t ties = k - above;
   uint32_t* idx = reinterpret_cast<uint32_t*>(payload.data() + 4);
   float* val = reinterpret_cast<float*>(payload.data() + 4 + k * 4);
   int64_t n = 0;
-  for (int64_t i = 0; i < count && n < k; ++i) {
+  for (size_t j = 0; j < candidates_.size() && n < k; ++j) {
+    const uint32_t i = candidates_[j];
     const float m = std::fabs(src[i]);
     if (m > threshold || (m == threshold && ties > 0)) {
       if (!(m > threshold))
         --ties;
-      idx[n] = static_cast<uint32_t>(i);
+      idx[n] = i;
       val[n] = src[i];
       ++n;
     }

@@ -30,7 +30,8 @@ class TopkCompressor final : public Compressor {
  private:
   double ratio_;
   bool error_feedback_;
-  std::vector<float> magnitudes_;
+  std::vector<float> magnitudes_;     // encode's scratch
+  std::vector<uint32_t> candidates_;  // encode's scratch
 };
 
 }  // namespace loom::distributed::detail

@@ -1,7 +1,10 @@
 // Codec round trips and error feedback, in one process (a one-rank communicator).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <functional>
 #include <random>
 #include <stdexcept>
 #include <vector>
@@ -128,6 +131,51 @@ TEST(Codecs, TopkKeepsTheLargestMagnitudes) {
   std::vector<uint8_t> payload;
   c->encode(x.data(), 100, payload);
   EXPECT_EQ(payload.size(), 4u + 10 * 8);
+}
+
+// Large tensors take the sampled path to the k-th largest magnitude; the payload must
+// be the one an nth_element over every magnitude gives: smooth data, data with ties,
+// a tail the stride misses (every large value off the sample), and a sample that
+// overrates the tail (fewer than k values reach its bound), which falls back.
+TEST(Codecs, TopkOnLargeTensorsSelectsExactlyTheLargest) {
+  const int64_t n = 200003;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<std::vector<float>> cases(4, std::vector<float>(static_cast<size_t>(n)));
+  for (auto& v : cases[0])
+    v = normal(rng) * normal(rng);
+  for (size_t i = 0; i < cases[1].size(); ++i)
+    cases[1][i] = static_cast<float>(static_cast<int>(i % 50) - 25);
+  for (size_t i = 0; i < cases[2].size(); ++i)
+    cases[2][i] = i % 48 == 7 ? 100.0f + static_cast<float>(i % 1000) : 1e-3f;  // stride is 48
+  for (size_t i = 0; i < cases[3].size(); ++i)  // the sample overrates the tail: fewer than k reach its bound
+    cases[3][i] = i % 192 == 0 ? 50.0f + static_cast<float>(i % 7) : 1e-3f;
+  auto c = make_compressor("topk", {.topk_ratio = 0.01});
+  for (const auto& x : cases) {
+    std::vector<uint8_t> payload;
+    c->encode(x.data(), n, payload);
+    uint32_t k;
+    std::memcpy(&k, payload.data(), 4);
+    ASSERT_TRUE(k >= 2000u && k <= 2001u) << k;  // 1% of n
+    std::vector<float> m(x.size());
+    for (size_t i = 0; i < x.size(); ++i)
+      m[i] = std::fabs(x[i]);
+    std::nth_element(m.begin(), m.begin() + (k - 1), m.end(), std::greater<float>());
+    const float threshold = m[k - 1];
+    int64_t above = 0;
+    for (float v : x)
+      above += std::fabs(v) > threshold;
+    int64_t ties = k - above;
+    std::vector<uint32_t> want;
+    for (size_t i = 0; i < x.size() && want.size() < k; ++i) {
+      const float a = std::fabs(x[i]);
+      if (a > threshold || (a == threshold && ties-- > 0))
+        want.push_back(static_cast<uint32_t>(i));
+    }
+    std::vector<uint32_t> got(k);
+    std::memcpy(got.data(), payload.data() + 4, 4 * k);
+    EXPECT_EQ(got, want);
+  }
 }
 
 TEST(Codecs, EmptyAndTinyTensors) {
