@@ -98,8 +98,9 @@ class QsgdCompressor final : public DenseCompressor {
     const int64_t buckets = (count + bucket_ - 1) / bucket_;
     float* scales = reinterpret_cast<float*>(payload.data());
     int8_t* q = reinterpret_cast<int8_t*>(payload.data() + buckets * 4);
-    // A fresh, reproducible stream per call: seed, rank and call number.
-    uint64_t state = splitmix64(seed_ ^ splitmix64(static_cast<uint64_t>(rank_) * 0x100000001b3ull + calls_++));
+    // A fresh, reproducible stream per call (seed, rank and call number); value i's
+    // uniform is a hash of (stream, i), so no value waits on the one before.
+    const uint64_t stream = splitmix64(seed_ ^ splitmix64(static_cast<uint64_t>(rank_) * 0x100000001b3ull + calls_++));
     for (int64_t b = 0; b < buckets; ++b) {
       const int64_t lo = b * bucket_, hi = std::min(count, lo + bucket_);
       float scale = 0.0f;
@@ -108,11 +109,10 @@ class QsgdCompressor final : public DenseCompressor {
       scales[b] = scale;
       const float inv = scale > 0.0f && std::isfinite(scale) ? kLevels / scale : 0.0f;
       for (int64_t i = lo; i < hi; ++i) {
-        state ^= state >> 12;  // xorshift64*
-        state ^= state << 25;
-        state ^= state >> 27;
-        const float u = static_cast<float>((state * 0x2545f4914f6cdd1dull) >> 40) * (1.0f / 16777216.0f);
-        const float level = std::min(std::floor(std::fabs(src[i]) * inv + u), kLevels);
+        const float u = static_cast<float>(splitmix64(stream + static_cast<uint64_t>(i)) >> 40) * (1.0f / 16777216.0f);
+        // floor by truncation (y >= 0); a NaN or anything past the top level is the top level
+        const float y = std::fabs(src[i]) * inv + u;
+        const int level = y < kLevels ? static_cast<int>(y) : static_cast<int>(kLevels);
         q[i] = static_cast<int8_t>(src[i] < 0 ? -level : level);
       }
     }
