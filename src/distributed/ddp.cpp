@@ -106,6 +106,7 @@ void GradientBuckets::reset_step() {
     b.pending = b.params;
   next_ = reduced_ = 0;
   launched_ = overlapped_ = 0;
+  running_ = false;
 }
 
 void GradientBuckets::on_leaf(const TensorImpl* leaf) {
@@ -139,8 +140,13 @@ void GradientBuckets::finish() {
   armed_ = true;
   for (size_t i = 0; i < params_.size(); ++i)
     mark_ready(i);
-  cv_.notify_all();
-  cv_.wait(lock, [&] { return reduced_ == num_buckets() || error_; });
+  const int nb = num_buckets();
+  for (;;) {  // every bucket is ready now: take over the ones not started
+    cv_.wait(lock, [&] { return !running_ || error_; });
+    if (error_ || next_ >= nb || !run_next_bucket(lock))
+      break;
+  }
+  cv_.wait(lock, [&] { return reduced_ == nb || error_; });
   armed_ = false;
   if (error_)
     std::rethrow_exception(error_);
@@ -151,30 +157,36 @@ int64_t GradientBuckets::launched_buckets() {
   return launched_;
 }
 
+bool GradientBuckets::run_next_bucket(std::unique_lock<std::mutex>& lock) {
+  const int b = next_++;
+  running_ = true;
+  ++launched_;
+  if (!finishing_)
+    ++overlapped_;
+  lock.unlock();
+  std::exception_ptr failed;
+  try {
+    reducer_.mean(grad_base_ + buckets_[b].offset, buckets_[b].count, b);
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  lock.lock();
+  running_ = false;
+  if (failed)
+    error_ = failed;
+  else
+    ++reduced_;
+  cv_.notify_all();
+  return !failed;
+}
+
 void GradientBuckets::comm_loop() {
   const int nb = static_cast<int>(buckets_.size());
+  std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait(lock, [&] { return stop_ || (armed_ && next_ < nb && ready_[next_]); });
-    if (stop_)
-      return;
-    const int b = next_;
-    ++launched_;
-    if (!finishing_)
-      ++overlapped_;
-    lock.unlock();
-    try {
-      reducer_.mean(grad_base_ + buckets_[b].offset, buckets_[b].count, b);
-    } catch (...) {
-      lock.lock();
-      error_ = std::current_exception();
-      cv_.notify_all();
-      return;  // the caller aborts the job
-    }
-    lock.lock();
-    ++next_;
-    ++reduced_;
-    cv_.notify_all();
+    cv_.wait(lock, [&] { return stop_ || (armed_ && !running_ && !error_ && next_ < nb && ready_[next_]); });
+    if (stop_ || !run_next_bucket(lock))
+      return;  // after an error the caller aborts the job
   }
 }
 

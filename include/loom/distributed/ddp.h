@@ -15,8 +15,13 @@
 // A parameter is complete when the engine has visited every edge into it
 // (NOTE [Leaf gradient hooks]): prepare() counts those edges in the loss's graph.
 // Parameters that the graph does not reach, and every parameter when the engine
-// does not call the hooks, are marked complete by finish(), which then waits for
-// the last buckets; the result is the same, only the overlap is lost.
+// does not call the hooks, are marked complete by finish(); the result is the same,
+// only the overlap is lost. finish() reduces the buckets the thread has not started
+// itself, on the calling thread, which has nothing else to do then: handing them to
+// the communication thread and waiting to be woken cost two thread wake-ups a step
+// (measured 100-300 us on this machine's busy cores, next to a 75 us reduction of
+// the reference MLP's 940 KB of gradients). One bucket runs at a time, claimed in
+// bucket order, so the ranks' collectives still match.
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -74,6 +79,9 @@ class GradientBuckets {
   void on_leaf(const TensorImpl* leaf);
   void mark_ready(size_t param_index);  // with mutex_ held
   void reset_step();                    // with mutex_ held
+  // Reduces bucket next_ (ready, none running) on this thread; lock holds mutex_ and
+  // is released during the reduction. False when it failed (error_ is set).
+  bool run_next_bucket(std::unique_lock<std::mutex>& lock);
   void comm_loop();
 
   nn::Module& model_;
@@ -91,9 +99,10 @@ class GradientBuckets {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<char> ready_;
-  int next_ = 0;     // next bucket the comm thread reduces
+  int next_ = 0;     // next bucket to reduce
   int reduced_ = 0;  // buckets done this step
   bool armed_ = false, stop_ = false, finishing_ = false;
+  bool running_ = false;  // a thread is reducing a bucket
   int64_t overlapped_ = 0, launched_ = 0;
   std::exception_ptr error_;
   std::thread thread_;
