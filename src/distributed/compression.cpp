@@ -1,6 +1,5 @@
 // The gradient codecs: fp16, 8-bit QSGD-style quantization, top-k; and the factory.
 #include "loom/distributed/compression.h"
-#include "loom/kernels/half.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +7,7 @@
 
 #include "compression_codecs.h"
 #include "loom/core/error.h"
+#include "loom/kernels/half.h"
 
 namespace loom::distributed {
 

@@ -45,24 +45,8 @@ float half_to_float(uint16_t h) {
   return f;
 }
 
-namespace {
-
-const cpu::simd::Table* simd_table() {
-  using cpu::simd::Isa;
-  switch (cpu::simd::active_isa()) {
-    case Isa::avx512:
-      return &cpu::simd::avx512_table();
-    case Isa::avx2:
-      return &cpu::simd::avx2_table();
-    default:
-      return nullptr;
-  }
-}
-
-}  // namespace
-
 void floats_to_halves(const float* src, void* halves, int64_t n) {
-  if (const cpu::simd::Table* t = simd_table()) {
+  if (const cpu::simd::Table* t = cpu::simd::active_table()) {
     t->to_half(src, halves, n);
     return;
   }
@@ -74,7 +58,7 @@ void floats_to_halves(const float* src, void* halves, int64_t n) {
 }
 
 void add_halves_into(float* dst, const void* halves, int64_t n) {
-  if (const cpu::simd::Table* t = simd_table()) {
+  if (const cpu::simd::Table* t = cpu::simd::active_table()) {
     t->add_half(halves, dst, n);
     return;
   }

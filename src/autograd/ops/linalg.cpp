@@ -116,10 +116,6 @@ void check_linear(const Tensor& x, const Tensor& weight, const Tensor& bias, con
   }
 }
 
-}  // namespace
-
-namespace {
-
 // A Linear's weight gradient gz^T @ x, written straight into the weight's gradient
 // buffer when the engine offers it (NOTE [Gradient destinations]).
 Tensor linear_weight_grad(const Tensor& gz, const Tensor& x2, const Tensor& weight) {

@@ -144,6 +144,13 @@ bool binary_runs(const Tensor& a, const Tensor& b, const Tensor& dst, std::vecto
 
 }  // namespace
 
+const Table* active_table() {
+  const Isa isa = active_isa();
+  if (isa == Isa::reference)
+    return nullptr;
+  return &table(isa);
+}
+
 // ---- element-wise ----------------------------------------------------------------
 
 std::string unary_declines(Isa isa, UnaryOp op, const Tensor& src, const Tensor& dst) {
@@ -357,14 +364,12 @@ void bias_act_backward_run(Isa isa, Activation act, const Tensor& gy, const Tens
 namespace loom::kernels {
 
 void add_into_f32(float* dst, const float* src, int64_t n) {
-  using namespace cpu::simd;
-  const Isa isa = active_isa();
-  if (isa == Isa::reference) {
-    for (int64_t i = 0; i < n; ++i)
-      dst[i] += src[i];
+  if (const cpu::simd::Table* t = cpu::simd::active_table()) {
+    t->binary(BinaryOp::add, dst, src, dst, n, cpu::simd::Operands::vv);
     return;
   }
-  table(isa).binary(BinaryOp::add, dst, src, dst, n, Operands::vv);
+  for (int64_t i = 0; i < n; ++i)
+    dst[i] += src[i];
 }
 
 }  // namespace loom::kernels

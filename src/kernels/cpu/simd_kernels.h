@@ -1,7 +1,8 @@
 #pragma once
 // NOTE [ISA files]
 // The AVX2 and AVX-512 kernels live in files named *_avx2.cpp / *_avx512.cpp, which
-// CMake compiles with -mavx2 -mfma -mf16c / also -mavx512f -mavx512bw -mavx512dq -mavx512vl.
+// CMake compiles with -mavx2 -mfma -mf16c, plus -mavx512f -mavx512bw -mavx512dq -mavx512vl
+// for the AVX-512 ones.
 // Such a file must not instantiate any inline function it shares with the rest of
 // the program (std::, Tensor, ...): the linker keeps one copy of each, and if it
 // kept the AVX-512 one, every caller would fault on a CPU without AVX-512. So the
@@ -50,6 +51,8 @@ struct Table {
 
 const Table& avx2_table();
 const Table& avx512_table();
+// The table of active_isa(), or nullptr when that is the reference (no SIMD).
+const Table* active_table();
 
 // The ISA the SIMD entries may use: the best the CPU has, lowered by LOOM_ISA
 // (avx512, avx2 or reference) or by force_isa.
