@@ -88,14 +88,16 @@ void GradientBuckets::prepare(const Tensor& loss) {
   reset_step();
   finishing_ = false;
   armed_ = options_.overlap;
+  bool wake = false;
   for (size_t i = 0; i < params_.size(); ++i) {
     if (expected_[i] != 0)
       continue;
     (void)params_[i].grad();  // not reached by this loss: a zero_grad() mark becomes zeros
     if (armed_)
-      mark_ready(i);  // its gradient stays as it is
+      wake |= mark_ready(i);  // its gradient stays as it is
   }
-  cv_.notify_all();
+  if (wake)
+    cv_.notify_all();
 }
 
 void GradientBuckets::reset_step() {
@@ -117,19 +119,19 @@ void GradientBuckets::on_leaf(const TensorImpl* leaf) {
   if (!armed_ || finishing_)
     return;
   const size_t i = it->second;
-  if (++seen_[i] == expected_[i]) {
-    mark_ready(i);
+  if (++seen_[i] == expected_[i] && mark_ready(i))
     cv_.notify_all();
-  }
 }
 
-void GradientBuckets::mark_ready(size_t i) {
+bool GradientBuckets::mark_ready(size_t i) {
   if (done_[i])
-    return;
+    return false;
   done_[i] = 1;
   const int b = bucket_of_[i];
-  if (--buckets_[b].pending == 0)
-    ready_[b] = 1;
+  if (--buckets_[b].pending != 0)
+    return false;
+  ready_[b] = 1;
+  return b < threaded_buckets();
 }
 
 void GradientBuckets::finish() {
@@ -181,10 +183,10 @@ bool GradientBuckets::run_next_bucket(std::unique_lock<std::mutex>& lock) {
 }
 
 void GradientBuckets::comm_loop() {
-  const int nb = static_cast<int>(buckets_.size());
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    cv_.wait(lock, [&] { return stop_ || (armed_ && !running_ && !error_ && next_ < nb && ready_[next_]); });
+    cv_.wait(lock,
+             [&] { return stop_ || (armed_ && !running_ && !error_ && next_ < threaded_buckets() && ready_[next_]); });
     if (stop_ || !run_next_bucket(lock))
       return;  // after an error the caller aborts the job
   }
