@@ -54,8 +54,8 @@ Conv2dOptions Conv2d::checked_options(const Tensor& x) const {
 
 Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, weight_, bias_, checked_options(x)); }
 
-Tensor Conv2d::forward_max_pool(const Tensor& x, const Pool2dOptions& pool) {
-  return conv2d_max_pool2d(x, weight_, bias_, checked_options(x), pool);
+Tensor Conv2d::forward_max_pool(const Tensor& x, const Pool2dOptions& pool, Activation act) {
+  return conv2d_max_pool2d(x, weight_, bias_, checked_options(x), pool, act);
 }
 
 std::string Conv2d::describe() const {

@@ -44,8 +44,8 @@ Activation fusable_activation(const Module& m) {
 //   then touch the pooled map, a quarter of the conv output for 2x2 pooling:
 //   the reference CNN's two largest element-wise passes become four times smaller.
 // - Conv2d followed by MaxPool2d (also with that ReLU between them, which then
-//   runs after the pool) runs as one conv2d_max_pool2d op, whose convolution
-//   output never leaves the cache (NOTE [Fused conv + max-pool]).
+//   runs after the pool, inside the same op) runs as one conv2d_max_pool2d op,
+//   whose convolution output never leaves the cache (NOTE [Fused conv + max-pool]).
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
   const auto& ch = children();
@@ -56,9 +56,7 @@ Tensor Sequential::forward(const Tensor& x) {
         (is(i + 1, typeid(MaxPool2d)) || (is(i + 1, typeid(ReLU)) && is(i + 2, typeid(MaxPool2d))))) {
       const bool relu = is(i + 1, typeid(ReLU));
       const auto& pool = static_cast<const MaxPool2d&>(*ch[i + (relu ? 2 : 1)].second);
-      y = static_cast<Conv2d&>(m).forward_max_pool(y, pool.options());
-      if (relu)
-        y = ch[i + 1].second->forward(y);
+      y = static_cast<Conv2d&>(m).forward_max_pool(y, pool.options(), relu ? Activation::relu : Activation::none);
       i += relu ? 2 : 1;
       continue;
     }

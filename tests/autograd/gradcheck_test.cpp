@@ -2,6 +2,7 @@
 // (NOTE [Op table]). A new op without a case here fails EveryOpHasAGradcheck.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 
@@ -160,6 +161,13 @@ TEST(Gradcheck, ConvAndPoolFastPaths) {
   auto pool = [](const Inputs& x) { return max_pool2d(x[0], {.kernel_h = 2, .kernel_w = 2}); };
   r = autograd::gradcheck(pool, {input({2, 3, 6, 4})});
   EXPECT_TRUE(r.ok) << r.detail;
+  // conv2d_max_pool2d's fused ReLU (the op table's case has none).
+  auto conv_pool_relu = [](const Inputs& x) {
+    return conv2d_max_pool2d(x[0], x[1], x[2], {.pad_h = 1, .pad_w = 1}, {.kernel_h = 2, .kernel_w = 2},
+                             Activation::relu);
+  };
+  r = autograd::gradcheck(conv_pool_relu, {input({3, 2, 6, 5}), input({3, 2, 3, 3}), input({3})});
+  EXPECT_TRUE(r.ok) << r.detail;
 }
 
 }  // namespace
@@ -206,13 +214,16 @@ TEST(LinearAct, MatchesUnfusedLinearThenActivation) {
 }
 
 // conv2d_max_pool2d (NOTE [Fused conv + max-pool]) against conv2d then
-// max_pool2d in f32 through the fast entries, at a size where each thread walks
-// several steps (oneDNN and im2col_split layers), on 1 and 2 threads.
+// max_pool2d (then relu, when fused) in f32 through the fast entries, at a size where
+// each thread walks several steps (oneDNN and im2col_split layers), on 1 and 2 threads.
 TEST(ConvMaxPool, MatchesConvThenPoolAtOneAndTwoThreads) {
   const int saved = runtime::num_threads();
   for (int threads : {1, 2}) {
     runtime::set_num_threads(threads);
-    for (int64_t in_ch : {1, 16}) {
+    for (auto [in_ch, act] : {std::pair{int64_t{1}, Activation::none},
+                              {int64_t{16}, Activation::none},
+                              {int64_t{1}, Activation::relu},
+                              {int64_t{16}, Activation::relu}}) {
       Generator gen(21);
       Tensor x = gen.uniform_tensor({9, in_ch, 28, 28}, -1, 1).set_requires_grad(true);
       Tensor w = gen.uniform_tensor({40, in_ch, 3, 3}, -1, 1).set_requires_grad(true);
@@ -221,12 +232,25 @@ TEST(ConvMaxPool, MatchesConvThenPoolAtOneAndTwoThreads) {
       auto grads = [&](bool fused) {
         for (Tensor* t : {&x, &w, &b})
           t->set_grad(Tensor());
-        Tensor y = fused ? conv2d_max_pool2d(x, w, b, {.pad_h = 1, .pad_w = 1}, {})
-                         : max_pool2d(conv2d(x, w, b, {.pad_h = 1, .pad_w = 1}), {});
+        Tensor y;
+        if (fused) {
+          y = conv2d_max_pool2d(x, w, b, {.pad_h = 1, .pad_w = 1}, {}, act);
+        } else {
+          y = max_pool2d(conv2d(x, w, b, {.pad_h = 1, .pad_w = 1}), {});
+          if (act == Activation::relu)
+            y = relu(y);
+        }
         sum(mul(y, gy)).backward();
         return std::vector<Tensor>{y.detach(), x.grad(), w.grad(), b.grad()};
       };
-      expect_fused_matches(grads, 1e-4, std::to_string(threads) + " threads, " + std::to_string(in_ch) + " channels");
+      const std::vector<Tensor> fused = grads(true);
+      if (act == Activation::relu) {  // the ReLU did cut some windows off
+        const auto out = fused[0].to_vector<float>();
+        EXPECT_GT(std::count(out.begin(), out.end(), 0.0f), 0);
+      }
+      expect_fused_matches(grads, 1e-4,
+                           std::to_string(threads) + " threads, " + std::to_string(in_ch) + " channels" +
+                               (act == Activation::relu ? ", relu" : ""));
     }
   }
   runtime::set_num_threads(saved);

@@ -102,11 +102,11 @@ struct Pool2dOptions {
   int64_t pad_h = 0, pad_w = 0;
 };
 Tensor max_pool2d(const Tensor& x, Pool2dOptions options = {});
-// max_pool2d(conv2d(x, weight, bias, conv), pool) as one op whose convolution
-// output never leaves the cache (NOTE [Fused conv + max-pool]); Sequential uses it
-// for Conv2d followed by MaxPool2d.
+// act(max_pool2d(conv2d(x, weight, bias, conv), pool)) as one op whose convolution
+// output never leaves the cache (NOTE [Fused conv + max-pool]); act is none or
+// relu. Sequential uses it for Conv2d, [ReLU,] MaxPool2d.
 Tensor conv2d_max_pool2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions conv,
-                         Pool2dOptions pool);
+                         Pool2dOptions pool, Activation act = Activation::none);
 Tensor avg_pool2d(const Tensor& x, Pool2dOptions options = {});
 
 // Normalises over every axis but 1 (channels). In training it uses the batch

@@ -17,9 +17,9 @@ class Conv2d : public Module {
 
   const Tensor& weight() const { return weight_; }
   const Tensor& bias() const { return bias_; }  // undefined without bias
-  // max_pool2d(forward(x), pool) as one fused op (conv2d_max_pool2d); Sequential
-  // uses it for a Conv2d followed by MaxPool2d.
-  Tensor forward_max_pool(const Tensor& x, const Pool2dOptions& pool);
+  // act(max_pool2d(forward(x), pool)) as one fused op (conv2d_max_pool2d);
+  // Sequential uses it for a Conv2d, [ReLU,] MaxPool2d.
+  Tensor forward_max_pool(const Tensor& x, const Pool2dOptions& pool, Activation act = Activation::none);
 
  private:
   // Checks that x is an image batch with this layer's input channels.
