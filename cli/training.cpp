@@ -48,7 +48,7 @@ Tensor predict(nn::Module& model, const data::Dataset& dataset, int64_t batch) {
   model.eval();
   std::vector<Tensor> parts;
   for (int64_t start = 0; start < dataset.size(); start += batch) {
-    data::Batch b = dataset.batch(range(start, std::min(dataset.size(), start + batch)));
+    data::Batch b = dataset.batch_range(start, std::min(dataset.size(), start + batch));
     parts.push_back(model(b.input));
   }
   model.train(was_training);
@@ -66,7 +66,7 @@ Evaluation evaluate(nn::Module& model, const data::Dataset& dataset, int64_t bat
   const int64_t n = dataset.size();
   for (int64_t start = 0; start < n; start += batch) {
     const int64_t end = std::min(n, start + batch);
-    data::Batch b = dataset.batch(range(start, end));
+    data::Batch b = dataset.batch_range(start, end);
     Tensor out = model(b.input);
     loss_sum += objective_loss(out, b.target, objective).item_double() * static_cast<double>(end - start);
     if (objective == Objective::classify) {

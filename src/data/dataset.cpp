@@ -28,6 +28,21 @@ void check_same(const Tensor& t, const Tensor& first, const char* field, int64_t
 
 }  // namespace
 
+void Dataset::check_batch_range(int64_t begin, int64_t end, int64_t size, const char* where) {
+  if (begin < 0 || begin >= end || end > size) {
+    LOOM_THROW(IndexError, where, ": samples [", begin, ", ", end, ") are not a non-empty range within the ", size,
+               " samples");
+  }
+}
+
+Batch Dataset::batch_range(int64_t begin, int64_t end) const {
+  check_batch_range(begin, end, size(), "Dataset::batch_range");
+  std::vector<int64_t> indices;
+  for (int64_t i = begin; i < end; ++i)
+    indices.push_back(i);
+  return batch(indices);
+}
+
 Batch Dataset::batch(const std::vector<int64_t>& indices) const {
   LOOM_CHECK(!indices.empty(), "Dataset::batch: no indices given");
   const auto n = static_cast<int64_t>(indices.size());

@@ -63,4 +63,14 @@ Batch TensorDataset::batch(const std::vector<int64_t>& indices) const {
   return {gather_rows(inputs_, indices), gather_rows(targets_, indices)};
 }
 
+Batch TensorDataset::batch_range(int64_t begin, int64_t end) const {
+  check_batch_range(begin, end, size_, "TensorDataset::batch_range");
+  auto rows = [&](const Tensor& t) {
+    Shape shape = t.shape();
+    shape[0] = end - begin;
+    return t.as_strided(shape, t.strides(), t.offset() + begin * t.strides()[0]);
+  };
+  return {rows(inputs_), rows(targets_)};
+}
+
 }  // namespace loom::data

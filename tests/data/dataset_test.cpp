@@ -54,6 +54,21 @@ TEST(TensorDataset, Errors) {
   EXPECT_THROW(ds.batch({}), ValueError);
 }
 
+TEST(TensorDataset, BatchRangeIsAViewEqualToTheGather) {
+  TensorDataset ds = make_dataset(5);
+  Batch view = ds.batch_range(1, 4);
+  Batch copy = ds.batch({1, 2, 3});
+  EXPECT_EQ(view.input.shape(), copy.input.shape());
+  EXPECT_EQ(view.input.to_vector<float>(), copy.input.to_vector<float>());
+  EXPECT_EQ(view.target.to_vector<int64_t>(), copy.target.to_vector<int64_t>());
+  // No copy: the batch's first element is the dataset's row 1.
+  EXPECT_EQ(view.input.data<float>(), ds.inputs().data<float>() + 6);
+  EXPECT_EQ(view.target.data<int64_t>(), ds.targets().data<int64_t>() + 1);
+  EXPECT_THROW(ds.batch_range(3, 6), IndexError);
+  EXPECT_THROW(ds.batch_range(2, 2), IndexError);
+  EXPECT_THROW(ds.batch_range(-1, 2), IndexError);
+}
+
 // A dataset that computes its samples; exercises the default Dataset::batch.
 class SquaresDataset : public Dataset {
  public:
@@ -69,6 +84,14 @@ TEST(Dataset, DefaultBatchStacksExamples) {
   EXPECT_EQ(b.input.shape(), (Shape{2, 2}));
   EXPECT_EQ(b.input.to_vector<float>(), (std::vector<float>{9, 9, 1, 1}));
   EXPECT_EQ(b.target.to_vector<int64_t>(), (std::vector<int64_t>{3, 1}));
+}
+
+TEST(Dataset, DefaultBatchRangeStacksTheRange) {
+  SquaresDataset ds;
+  Batch b = ds.batch_range(8, 10);
+  EXPECT_EQ(b.input.to_vector<float>(), (std::vector<float>{64, 64, 81, 81}));
+  EXPECT_EQ(b.target.to_vector<int64_t>(), (std::vector<int64_t>{8, 9}));
+  EXPECT_THROW(ds.batch_range(9, 11), IndexError);
 }
 
 class RaggedDataset : public SquaresDataset {

@@ -29,6 +29,14 @@ class Dataset {
   // into one contiguous tensor per field (examples must agree in shape and dtype);
   // datasets that hold their data in memory override it with a gather.
   virtual Batch batch(const std::vector<int64_t>& indices) const;
+  // Samples [begin, end) stacked, as batch() gives them (0 <= begin < end <= size(),
+  // else IndexError). The default calls batch(); TensorDataset returns views of its
+  // storage, as slicing a torch tensor does, so evaluation copies nothing.
+  virtual Batch batch_range(int64_t begin, int64_t end) const;
+
+ protected:
+  // IndexError naming `where` unless 0 <= begin < end <= size().
+  static void check_batch_range(int64_t begin, int64_t end, int64_t size, const char* where);
 };
 
 // Samples are the rows (first axis) of two tensors, like torch TensorDataset.
@@ -41,6 +49,8 @@ class TensorDataset : public Dataset {
   Example get(int64_t index) const override;
   // Gathers the rows with one memcpy each into fresh contiguous tensors.
   Batch batch(const std::vector<int64_t>& indices) const override;
+  // Views of rows [begin, end) (no copy); they share the dataset's storage.
+  Batch batch_range(int64_t begin, int64_t end) const override;
 
   const Tensor& inputs() const { return inputs_; }
   const Tensor& targets() const { return targets_; }
