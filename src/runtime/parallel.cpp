@@ -19,6 +19,10 @@
 #include "loom/runtime/profiler.h"
 #include "thread_pool.h"
 
+// OpenBLAS's pthreads build exports this (its fork handler uses it); other builds may
+// not, hence weak: null when absent.
+extern "C" __attribute__((weak)) int blas_thread_shutdown_(void);
+
 namespace loom::runtime {
 namespace {
 
@@ -98,8 +102,15 @@ void apply(Budget& b, int n, const char* source) {
   b.threads.store(n, std::memory_order_release);
   b.source = source;
   // OpenBLAS computes on one thread; loom's pool splits its GEMMs (NOTE [GEMM panels]
-  // in src/kernels/cpu/gemm_panels.h), so its spinning server threads never wake.
+  // in src/kernels/cpu/gemm_panels.h). Its server threads, started when the library
+  // loads, spin in sched_yield until OpenBLAS's thread timeout (about 70 ms) before
+  // they sleep; on a 2-core machine the scheduler then put loom's pool worker on the
+  // caller's core, and the first ~20 ms of a run (a whole `loom eval` of the MLP)
+  // ran on one core. Joining them is what OpenBLAS itself does before a fork; a
+  // later multi-threaded OpenBLAS call starts them again.
   openblas_set_num_threads(1);
+  if (blas_thread_shutdown_)
+    blas_thread_shutdown_();
   omp_set_num_threads(n);
 }
 
