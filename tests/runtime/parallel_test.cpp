@@ -16,6 +16,9 @@
 #include "loom/runtime/parallel.h"
 #include "runtime/thread_pool.h"
 
+// OpenBLAS's pthreads build: nonzero while its server threads exist.
+extern "C" __attribute__((weak)) int blas_server_avail;
+
 namespace loom::runtime {
 namespace {
 
@@ -331,6 +334,17 @@ TEST(ThreadPool, StopWaitsForCallersAndRefusesNewOnes) {
   pool.stop();
   EXPECT_FALSE(pool.try_enter());
   pool.stop();  // idempotent
+}
+
+// OpenBLAS's own threads would spin on the cores loom's pool computes on (see
+// apply() in parallel.cpp): once the budget is set, they are gone.
+TEST(ThreadBudget, OpenBlasServerThreadsAreJoined) {
+  if (&blas_server_avail == nullptr)
+    GTEST_SKIP() << "this OpenBLAS build does not export blas_server_avail (not the pthreads build)";
+  const int saved = num_threads();
+  set_num_threads(2);
+  EXPECT_EQ(blas_server_avail, 0);
+  set_num_threads(saved);
 }
 
 TEST(ThreadBudget, FlagOverridesAndIsReported) {
