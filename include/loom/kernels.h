@@ -1,4 +1,5 @@
 #pragma once
+#include "loom/kernels/adam_update.h"
 #include "loom/kernels/elementwise.h"
 #include "loom/kernels/fused.h"
 #include "loom/kernels/gemm.h"

@@ -1,40 +1,13 @@
 #include "loom/optim/adam.h"
 
 #include <cmath>
+#include <type_traits>
 
 #include "loom/core/dispatch.h"
+#include "loom/kernels/adam_update.h"
 #include "update_loop.h"
 
 namespace loom::optim {
-namespace {
-
-struct AdamCoefficients {
-  double beta1, beta2, eps;
-  double l2;            // added to the gradient (Adam)
-  double shrink;        // multiplies p before the update (AdamW), 1 otherwise
-  double step_size;     // lr / (1 - beta1^t)
-  double inv_bc2_sqrt;  // 1 / sqrt(1 - beta2^t)
-};
-
-template <typename T>
-void adam_update(T* p, const T* g, T* m, T* v, int64_t begin, int64_t end, const AdamCoefficients& c) {
-  const T b1 = static_cast<T>(c.beta1), b2 = static_cast<T>(c.beta2);
-  const T one_b1 = static_cast<T>(1.0 - c.beta1), one_b2 = static_cast<T>(1.0 - c.beta2);
-  const T l2 = static_cast<T>(c.l2), shrink = static_cast<T>(c.shrink), eps = static_cast<T>(c.eps);
-  const T step_size = static_cast<T>(c.step_size), inv_bc2_sqrt = static_cast<T>(c.inv_bc2_sqrt);
-  const bool decay = c.l2 != 0, decoupled = c.shrink != 1.0;
-  for (int64_t i = begin; i < end; ++i) {
-    const T gi = decay ? g[i] + l2 * p[i] : g[i];
-    const T mi = b1 * m[i] + one_b1 * gi;
-    const T vi = b2 * v[i] + one_b2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    const T pi = decoupled ? p[i] * shrink : p[i];
-    p[i] = pi - step_size * mi / (std::sqrt(vi) * inv_bc2_sqrt + eps);
-  }
-}
-
-}  // namespace
 
 Adam::Adam(std::vector<Tensor> params, OptimizerOptions options) : Adam(std::move(params), options, false) {}
 
@@ -50,7 +23,7 @@ Adam::Adam(std::vector<Tensor> params, OptimizerOptions options, bool decoupled_
 void Adam::step() {
   ++steps_;
   const double t = static_cast<double>(steps_);
-  AdamCoefficients c;
+  kernels::AdamStep c;
   c.beta1 = options_.beta1;
   c.beta2 = options_.beta2;
   c.eps = options_.eps;
@@ -66,8 +39,12 @@ void Adam::step() {
       const T* g = s.grad.data<T>();
       T* mp = m.data<T>();
       T* vp = v.data<T>();
-      detail::parallel_update(s.param.numel(),
-                              [&](int64_t lo, int64_t hi) { adam_update<T>(p, g, mp, vp, lo, hi, c); });
+      detail::parallel_update(s.param.numel(), [&](int64_t lo, int64_t hi) {
+        if constexpr (std::is_same_v<T, float>)
+          kernels::adam_update_f32(p + lo, g + lo, mp + lo, vp + lo, hi - lo, c);
+        else
+          kernels::adam_update_scalar<T>(p, g, mp, vp, lo, hi, c);
+      });
     });
   });
 }

@@ -9,6 +9,7 @@
 #include "cpu/cpu_common.h"
 #include "cpu/simd_entries.h"
 #include "loom/core/strided.h"
+#include "loom/kernels/adam_update.h"
 #include "loom/kernels/elementwise.h"
 #include "loom/runtime/parallel.h"
 
@@ -362,6 +363,14 @@ void bias_act_backward_run(Isa isa, Activation act, const Tensor& gy, const Tens
 }  // namespace loom::kernels::cpu::simd
 
 namespace loom::kernels {
+
+void adam_update_f32(float* p, const float* g, float* m, float* v, int64_t n, const AdamStep& c) {
+  if (const cpu::simd::Table* t = cpu::simd::active_table()) {
+    t->adam_update(p, g, m, v, n, c);
+    return;
+  }
+  adam_update_scalar<float>(p, g, m, v, 0, n, c);
+}
 
 void add_into_f32(float* dst, const float* src, int64_t n) {
   if (const cpu::simd::Table* t = cpu::simd::active_table()) {

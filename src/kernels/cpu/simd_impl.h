@@ -256,6 +256,42 @@ void add_half(const void* s, float* d, int64_t n) {
   }
 }
 
+// adam_update_scalar's operations, in its order, W values at a time (no FMAs: the
+// ISA files compile with -ffp-contract=off); the tail through masked loads.
+void adam_update(float* p, const float* g, float* m, float* v, int64_t n, const AdamStep& c) {
+  const R b1 = V::set1(static_cast<float>(c.beta1)), b2 = V::set1(static_cast<float>(c.beta2));
+  const R one_b1 = V::set1(static_cast<float>(1.0 - c.beta1)), one_b2 = V::set1(static_cast<float>(1.0 - c.beta2));
+  const R l2 = V::set1(static_cast<float>(c.l2)), shrink = V::set1(static_cast<float>(c.shrink));
+  const R eps = V::set1(static_cast<float>(c.eps)), step_size = V::set1(static_cast<float>(c.step_size));
+  const R inv_bc2_sqrt = V::set1(static_cast<float>(c.inv_bc2_sqrt));
+  const bool decay = c.l2 != 0, decoupled = c.shrink != 1.0;
+  auto update = [&](R& pi, R gi, R& mi, R& vi) {
+    if (decay)
+      gi = V::add(gi, V::mul(l2, pi));
+    mi = V::add(V::mul(b1, mi), V::mul(one_b1, gi));
+    vi = V::add(V::mul(b2, vi), V::mul(V::mul(one_b2, gi), gi));
+    if (decoupled)
+      pi = V::mul(pi, shrink);
+    pi = V::sub(pi, V::div(V::mul(step_size, mi), V::add(V::mul(V::sqrt(vi), inv_bc2_sqrt), eps)));
+  };
+  int64_t i = 0;
+  for (; i + W <= n; i += W) {
+    R pi = V::load(p + i), mi = V::load(m + i), vi = V::load(v + i);
+    update(pi, V::load(g + i), mi, vi);
+    V::store(m + i, mi);
+    V::store(v + i, vi);
+    V::store(p + i, pi);
+  }
+  if (i < n) {
+    const int64_t k = n - i;
+    R pi = V::load_tail(p + i, k), mi = V::load_tail(m + i, k), vi = V::load_tail(v + i, k);
+    update(pi, V::load_tail(g + i, k), mi, vi);
+    V::store_tail(m + i, mi, k);
+    V::store_tail(v + i, vi, k);
+    V::store_tail(p + i, pi, k);
+  }
+}
+
 // Four vector accumulators in a fixed order; the tail goes into the first.
 float reduce_run(ReduceOp op, const float* s, int64_t n) {
   if (op == ReduceOp::sum) {

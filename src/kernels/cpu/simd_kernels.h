@@ -13,6 +13,7 @@
 // calls through the table.
 #include <cstdint>
 
+#include "loom/kernels/adam_update.h"
 #include "loom/kernels/op_codes.h"
 
 namespace loom::kernels::cpu::simd {
@@ -47,6 +48,8 @@ struct Table {
   // IEEE binary16 (F16C): d = half(s), and d[i] += float(half s[i]); halves at any alignment.
   void (*to_half)(const float* s, void* d, int64_t n);
   void (*add_half)(const void* s, float* d, int64_t n);
+  // adam_update_scalar<float> over [0, n) (loom/kernels/adam_update.h), bit for bit.
+  void (*adam_update)(float* p, const float* g, float* m, float* v, int64_t n, const AdamStep& c);
 };
 
 const Table& avx2_table();

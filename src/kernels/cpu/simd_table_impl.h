@@ -19,7 +19,8 @@ Table make_table(const char* name) {
           bias_act_backward,
           conv_small_forward,
           to_half,
-          add_half};
+          add_half,
+          adam_update};
 }
 
 }  // namespace
