@@ -136,6 +136,13 @@ GemmKernels& gemm_kernels() {
           // side is shorter than 32 (the 10-class logits: 1.8 against 4.4 us).
           if (g.m < 32 || g.n < 32)
             return "an output side shorter than 32 (OpenBLAS is faster there)";
+          // Measured (dnnl_sgemm against cblas_sgemm on one core; bm_gemm's 64x128x3136
+          // row): against OpenBLAS's AVX-512 kernels oneDNN runs at 0.84-0.93x on deep products
+          // (k > 1024) of at most 64 rows with B transposed, such as the CNN's
+          // 3136-deep fc layer (64x128x3136); with 128 rows or more, or B not
+          // transposed, or OpenBLAS on AVX2 kernels, oneDNN is level or faster.
+          if (!g.trans_a && g.trans_b && g.k > 1024 && g.m <= 64 && cpu::openblas_uses_avx512())
+            return "a deep product of at most 64 rows with B transposed (OpenBLAS's AVX-512 kernels are faster)";
           if (gemm_backend_override() == "openblas")
             return "LOOM_GEMM=openblas";
           return "";

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/kernels_cpu.h"
 #include "loom/core/generator.h"
 #include "loom/kernels/gemm.h"
 #include "loom/runtime/parallel.h"
@@ -115,6 +116,10 @@ TEST(GemmList, OneDnnDeclinesDoublesAndEmptyProducts) {
   g.m = 64, g.n = 10, g.k = 128;  // the logits layer goes to OpenBLAS
   EXPECT_NE(list.entries().front().declines(g).find("shorter than 32"), std::string::npos);
   g.n = 256;
+  EXPECT_EQ(list.entries().front().declines(g), "");
+  g.n = 128, g.k = 3136, g.trans_b = true;  // the CNN's fc layer: OpenBLAS where it runs AVX-512
+  EXPECT_EQ(list.entries().front().declines(g).empty(), !kernels::cpu::openblas_uses_avx512());
+  g.m = 128;
   EXPECT_EQ(list.entries().front().declines(g), "");
 }
 

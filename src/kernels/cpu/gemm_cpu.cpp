@@ -1,5 +1,7 @@
 #include <cblas.h>
 
+#include <string>
+
 #include "cpu/gemm_panels.h"
 #include "cpu/kernels_cpu.h"
 #include "loom/runtime/parallel.h"
@@ -26,6 +28,14 @@ void gemm_openblas(const GemmArgs& g) {
                      });
     }
   }
+}
+
+bool openblas_uses_avx512() {
+  static const bool avx512 = [] {
+    const std::string core = openblas_get_corename();
+    return core == "SkylakeX" || core == "Cooperlake" || core == "SapphireRapids";
+  }();
+  return avx512;
 }
 
 namespace {

@@ -13,6 +13,9 @@ void binary_reference(BinaryOp op, const Tensor& a, const Tensor& b, const Tenso
 void reduce_reference(ReduceOp op, const Tensor& src, const Tensor& dst, int64_t outer, int64_t r, int64_t inner);
 
 void gemm_openblas(const GemmArgs& g);
+// Whether OpenBLAS runs its AVX-512 sgemm kernels (the core it picked at load time,
+// which OPENBLAS_CORETYPE overrides).
+bool openblas_uses_avx512();
 void gemm_onednn(const GemmArgs& g);  // f32 only (NOTE [oneDNN sgemm])
 void gemm_reference(const GemmArgs& g);
 
