@@ -121,8 +121,9 @@ GemmKernels& gemm_kernels() {
         return std::string("dtype ") + dtype_name(g.dtype);
       return "";
     };
-    // NOTE [oneDNN sgemm]: faster than OpenBLAS on the reference models' shapes.
-    // LOOM_GEMM=openblas skips it (for comparisons).
+    // NOTE [oneDNN sgemm]: faster than OpenBLAS on the reference models' shapes,
+    // except the panel shapes onednn_declines_shape() names. LOOM_GEMM=openblas
+    // skips it (for comparisons).
     l.add(
         "onednn_sgemm",
         [float_cpu](const GemmArgs& g) -> std::string {
@@ -132,17 +133,8 @@ GemmKernels& gemm_kernels() {
             return std::string("dtype ") + dtype_name(g.dtype) + " (oneDNN's sgemm is f32 only)";
           if (g.m == 0 || g.n == 0 || g.k == 0)
             return "empty GEMM";
-          // Measured (bench/kernels/bm_gemm.cpp): OpenBLAS is faster when an output
-          // side is shorter than 32 (the 10-class logits: 1.8 against 4.4 us).
-          if (g.m < 32 || g.n < 32)
-            return "an output side shorter than 32 (OpenBLAS is faster there)";
-          // Measured (dnnl_sgemm against cblas_sgemm on one core; bm_gemm's 64x128x3136
-          // row): against OpenBLAS's AVX-512 kernels oneDNN runs at 0.84-0.93x on deep products
-          // (k > 1024) of at most 64 rows with B transposed, such as the CNN's
-          // 3136-deep fc layer (64x128x3136); with 128 rows or more, or B not
-          // transposed, or OpenBLAS on AVX2 kernels, oneDNN is level or faster.
-          if (!g.trans_a && g.trans_b && g.k > 1024 && g.m <= 64 && cpu::openblas_uses_avx512())
-            return "a deep product of at most 64 rows with B transposed (OpenBLAS's AVX-512 kernels are faster)";
+          if (std::string why = cpu::onednn_declines_shape(g); !why.empty())
+            return why;
           if (gemm_backend_override() == "openblas")
             return "LOOM_GEMM=openblas";
           return "";

@@ -117,10 +117,29 @@ TEST(GemmList, OneDnnDeclinesDoublesAndEmptyProducts) {
   EXPECT_NE(list.entries().front().declines(g).find("shorter than 32"), std::string::npos);
   g.n = 256;
   EXPECT_EQ(list.entries().front().declines(g), "");
-  g.n = 128, g.k = 3136, g.trans_b = true;  // the CNN's fc layer: OpenBLAS where it runs AVX-512
-  EXPECT_EQ(list.entries().front().declines(g).empty(), !kernels::cpu::openblas_uses_avx512());
-  g.m = 128;
-  EXPECT_EQ(list.entries().front().declines(g), "");
+}
+
+// NOTE [oneDNN sgemm]: the shapes where OpenBLAS's AVX-512 kernels win go to OpenBLAS,
+// judged by the panels the GEMM will be cut into.
+TEST(GemmList, OneDnnLeavesOpenBlasTheShapesItLoses) {
+  const auto& list = kernels::gemm_kernels();
+  const int saved = runtime::num_threads();
+  const bool avx512 = kernels::cpu::openblas_uses_avx512();
+  auto declined = [&](int64_t m, int64_t n, int64_t k, bool trans_b, int threads) {
+    runtime::set_num_threads(threads);
+    GemmArgs g;
+    g.device = Device::cpu();
+    g.m = m, g.n = n, g.k = k, g.trans_b = trans_b;
+    return !list.entries().front().declines(g).empty();
+  };
+  EXPECT_EQ(declined(64, 128, 3136, true, 1), avx512);  // the CNN's fc layer
+  EXPECT_EQ(declined(64, 128, 10, false, 1), avx512);   // the logits' input gradient
+  EXPECT_FALSE(declined(64, 128, 256, true, 1));        // the MLP's second layer, whole
+  EXPECT_EQ(declined(64, 128, 256, true, 2), avx512);   // ... in two 64-column panels
+  EXPECT_FALSE(declined(64, 256, 784, true, 2));        // the MLP's first layer
+  EXPECT_FALSE(declined(32, 50176, 9, false, 1));       // the first conv's im2col product
+  EXPECT_FALSE(declined(128, 3136, 64, false, 2));      // a deep panel needs B transposed
+  runtime::set_num_threads(saved);
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, GemmEntries, ::testing::Values(1, 2, 3));

@@ -5,6 +5,13 @@
 // OPENBLAS_CORETYPE says, and on the reference models' small, skinny shapes
 // (batch 64 against 784x256, the im2col products) it measures 10-40% faster than
 // OpenBLAS on one core (bench/kernels/bm_gemm.cpp). Threads: NOTE [GEMM panels].
+// Against OpenBLAS's own AVX-512 kernels it loses on some panel shapes (dnnl_sgemm
+// against cblas_sgemm, one core): 0.72-0.92x when k <= 32 (the logits' input
+// gradient, 64x128x10), 0.79x on 64x64x256 with B transposed (the MLP's second
+// layer, cut in two column panels), 0.84-0.93x on deep products of at most 64 rows
+// with B transposed (the CNN's 3136-deep fc layer). onednn_declines() sends those
+// to OpenBLAS; under OPENBLAS_CORETYPE=Haswell OpenBLAS runs AVX2 kernels and
+// oneDNN keeps them.
 #include <oneapi/dnnl/dnnl.h>
 
 #include "cpu/gemm_panels.h"
@@ -24,6 +31,24 @@ void sgemm_checked(const GemmArgs& g, int64_t m, int64_t n, const float* a, cons
 }
 
 }  // namespace
+
+std::string onednn_declines_shape(const GemmArgs& g) {
+  const PanelSplit s = split_panels(g);
+  // Measured (bench/kernels/bm_gemm.cpp): OpenBLAS is faster when an output side
+  // is shorter than 32 (the 10-class logits: 1.8 against 4.4 us), whatever its ISA.
+  if (s.panel_m < 32 || s.panel_n < 32)
+    return "an output side shorter than 32 (OpenBLAS is faster there)";
+  if (!openblas_uses_avx512())
+    return "";
+  if (g.k <= 32 && s.panel_n <= 4096)
+    return "a product 32 or less deep (OpenBLAS's AVX-512 kernels are faster)";
+  const bool nt = !g.trans_a && g.trans_b;
+  if (nt && s.panel_n <= 64)
+    return "a panel of 64 or fewer columns with B transposed (OpenBLAS's AVX-512 kernels are faster)";
+  if (nt && g.k > 1024 && s.panel_m <= 64)
+    return "a deep product of at most 64 rows with B transposed (OpenBLAS's AVX-512 kernels are faster)";
+  return "";
+}
 
 void gemm_onednn(const GemmArgs& g) {
   OmpThreads serial(1);

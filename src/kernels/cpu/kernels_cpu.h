@@ -1,5 +1,7 @@
 #pragma once
 // The CPU kernels; src/kernels/*_list.cpp puts them into their families' lists.
+#include <string>
+
 #include "loom/kernels/elementwise.h"
 #include "loom/kernels/fused.h"
 #include "loom/kernels/gemm.h"
@@ -17,6 +19,9 @@ void gemm_openblas(const GemmArgs& g);
 // which OPENBLAS_CORETYPE overrides).
 bool openblas_uses_avx512();
 void gemm_onednn(const GemmArgs& g);  // f32 only (NOTE [oneDNN sgemm])
+// Why oneDNN's sgemm should leave this GEMM (as it will be cut into panels) to
+// OpenBLAS, or "" (NOTE [oneDNN sgemm]).
+std::string onednn_declines_shape(const GemmArgs& g);
 void gemm_reference(const GemmArgs& g);
 
 void conv2d_forward_im2col(const Window2d& g, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y);
