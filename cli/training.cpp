@@ -152,7 +152,7 @@ std::shared_ptr<const data::Dataset> take_prefix(std::shared_ptr<const data::Dat
     return dataset;
   if (auto t = std::dynamic_pointer_cast<const data::TensorDataset>(dataset)) {
     return std::make_shared<data::TensorDataset>(slice(t->inputs(), 0, 0, limit).contiguous(),
-                                                 slice(t->targets(), 0, 0, limit).contiguous());
+                                                 slice(t->targets(), 0, 0, limit).contiguous(), t->stored_inputs());
   }
   return std::make_shared<data::SubsetDataset>(dataset, range(0, limit));
 }
@@ -165,7 +165,7 @@ bool is_shard_manifest(const std::string& path) {
 std::shared_ptr<const data::Dataset> open_image_dataset(const std::string& path, bool train) {
   if (is_shard_manifest(path))
     return data::ShardDataset::open(path);
-  return data::load_fashion_mnist(path, train);
+  return data::load_fashion_mnist_bytes(path, train);
 }
 
 std::string model_description_text(const std::string& model) {

@@ -4,6 +4,7 @@
 
 #include "loom/core/error.h"
 #include "loom/data/idx.h"
+#include "loom/kernels/elementwise.h"
 #include "loom/runtime/parallel.h"
 
 namespace loom::data {
@@ -28,7 +29,7 @@ std::string find_file(const std::string& dir, const std::string& base, const cha
 
 }  // namespace
 
-std::shared_ptr<TensorDataset> load_fashion_mnist(const std::string& dir, bool train) {
+std::shared_ptr<TensorDataset> load_fashion_mnist_bytes(const std::string& dir, bool train) {
   const std::string prefix = train ? "train" : "t10k";
   const char* split = train ? "training" : "test";
   const std::string images_path =
@@ -63,15 +64,20 @@ std::shared_ptr<TensorDataset> load_fashion_mnist(const std::string& dir, bool t
     tp[i] = lp[i];
   }
 
-  Tensor inputs = Tensor::empty({n, 1, kSide, kSide}, DType::f32);
-  const uint8_t* ip = static_cast<const uint8_t*>(images.raw_data());
+  return std::make_shared<TensorDataset>(images.view({n, 1, kSide, kSide}), std::move(targets),
+                                         StoredInputs::unit_bytes);
+}
+
+std::shared_ptr<TensorDataset> load_fashion_mnist(const std::string& dir, bool train) {
+  auto bytes = load_fashion_mnist_bytes(dir, train);
+  const Tensor& images = bytes->inputs();
+  Tensor inputs = Tensor::empty(images.shape(), DType::f32);
+  const auto* ip = static_cast<const uint8_t*>(images.raw_data());
   float* xp = inputs.data<float>();
   // Dividing (not multiplying by 1/255) gives the same floats as ToTensor().
-  runtime::parallel_for(0, inputs.numel(), int64_t{1} << 16, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i)
-      xp[i] = static_cast<float>(ip[i]) / 255.0f;
-  });
-  return std::make_shared<TensorDataset>(std::move(inputs), std::move(targets));
+  runtime::parallel_for(0, inputs.numel(), int64_t{1} << 16,
+                        [&](int64_t b, int64_t e) { kernels::bytes_to_unit_f32(ip + b, xp + b, e - b); });
+  return std::make_shared<TensorDataset>(std::move(inputs), bytes->targets());
 }
 
 }  // namespace loom::data

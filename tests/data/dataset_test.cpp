@@ -69,6 +69,28 @@ TEST(TensorDataset, BatchRangeIsAViewEqualToTheGather) {
   EXPECT_THROW(ds.batch_range(-1, 2), IndexError);
 }
 
+TEST(TensorDataset, UnitBytesConvertAsTheyAreGathered) {
+  std::vector<uint8_t> raw(2 * 300);
+  for (size_t i = 0; i < raw.size(); ++i)
+    raw[i] = static_cast<uint8_t>(i * 7);
+  TensorDataset ds(Tensor::from_vector(raw, {2, 300}), Tensor::arange(2), StoredInputs::unit_bytes);
+  auto want = [&](int64_t row) {
+    std::vector<float> out;
+    for (int64_t j = 0; j < 300; ++j)
+      out.push_back(static_cast<float>(raw[static_cast<size_t>(row * 300 + j)]) / 255.0f);
+    return out;
+  };
+  Batch b = ds.batch({1, 0});
+  EXPECT_EQ(b.input.dtype(), DType::f32);
+  std::vector<float> both = want(1), second = want(0);
+  both.insert(both.end(), second.begin(), second.end());
+  EXPECT_EQ(b.input.to_vector<float>(), both);
+  EXPECT_EQ(ds.get(1).input.to_vector<float>(), want(1));
+  EXPECT_EQ(ds.get(1).input.shape(), Shape{300});
+  EXPECT_EQ(ds.batch_range(0, 1).input.to_vector<float>(), want(0));
+  EXPECT_THROW(TensorDataset(Tensor::zeros({2, 3}), Tensor::arange(2), StoredInputs::unit_bytes), ValueError);
+}
+
 // A dataset that computes its samples; exercises the default Dataset::batch.
 class SquaresDataset : public Dataset {
  public:

@@ -100,6 +100,26 @@ TEST(Mnist, TruncatedImagesNameTheFile) {
                   {dir.file("train-images-idx3-ubyte.gz"), "expected 2352 bytes of image data, found 984"});
 }
 
+// load_fashion_mnist_bytes keeps the bytes and converts while gathering: the same
+// samples, bit for bit, from every way of taking them.
+TEST(Mnist, BytesLoaderGivesTheSameSamples) {
+  TempDir dir;
+  write_file(dir.file("train-images-idx3-ubyte.gz"), gzip_bytes(images(5)));
+  write_file(dir.file("train-labels-idx1-ubyte.gz"), gzip_bytes(labels({9, 0, 3, 1, 2})));
+  auto floats = load_fashion_mnist(dir.path().string(), true);
+  auto bytes = load_fashion_mnist_bytes(dir.path().string(), true);
+  EXPECT_EQ(bytes->inputs().dtype(), DType::u8);
+  EXPECT_EQ(bytes->stored_inputs(), StoredInputs::unit_bytes);
+  auto same = [](const Tensor& a, const Tensor& b) {
+    return a.shape() == b.shape() && a.dtype() == b.dtype() && a.to_vector<float>() == b.to_vector<float>();
+  };
+  const std::vector<int64_t> order{4, 0, 2, 2};
+  EXPECT_TRUE(same(bytes->batch(order).input, floats->batch(order).input));
+  EXPECT_EQ(bytes->batch(order).target.to_vector<int64_t>(), floats->batch(order).target.to_vector<int64_t>());
+  EXPECT_TRUE(same(bytes->batch_range(1, 4).input, floats->batch_range(1, 4).input));
+  EXPECT_TRUE(same(bytes->get(3).input, floats->get(3).input));
+}
+
 TEST(Mnist, RealFashionMnist) {
   const std::string dir = kFashionMnistDir;
   if (!std::filesystem::exists(std::filesystem::path(dir) / "train-images-idx3-ubyte.gz") &&

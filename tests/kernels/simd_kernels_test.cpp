@@ -206,6 +206,29 @@ TEST(SimdKernels, AddIntoIsExactInEveryIsa) {
   }
 }
 
+// Bytes to f32 / 255 against the scalar division, every byte value, at every offset
+// within a vector and with tails.
+TEST(SimdKernels, BytesToUnitIsExactInEveryIsa) {
+  std::vector<uint8_t> bytes(1000);
+  for (size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<uint8_t>(i * 37 + i / 256);
+  for (Isa isa : {Isa::avx512, Isa::avx2, Isa::reference}) {
+    if (skip_isa(isa))
+      continue;
+    ForcedIsa forced(isa);
+    for (int64_t offset : {0, 1, 7}) {
+      for (int64_t n : {0, 1, 15, 17, 256, 993}) {
+        std::vector<float> got(static_cast<size_t>(n) + 1, -1.0f);
+        bytes_to_unit_f32(bytes.data() + offset, got.data(), n);
+        for (int64_t i = 0; i < n; ++i)
+          ASSERT_EQ(got[static_cast<size_t>(i)], static_cast<float>(bytes[static_cast<size_t>(offset + i)]) / 255.0f)
+              << cpu::simd::isa_name(isa) << " offset " << offset << " n=" << n << " at " << i;
+        ASSERT_EQ(got[static_cast<size_t>(n)], -1.0f) << "wrote past the end";
+      }
+    }
+  }
+}
+
 // The Adam update against adam_update_scalar, bit for bit, with and without each
 // kind of weight decay, at an offset of one float and with tails.
 TEST(SimdKernels, AdamUpdateIsExactInEveryIsa) {

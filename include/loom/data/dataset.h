@@ -39,24 +39,38 @@ class Dataset {
   static void check_batch_range(int64_t begin, int64_t end, int64_t size, const char* where);
 };
 
+// How a TensorDataset's stored inputs become the inputs of its samples.
+enum class StoredInputs {
+  as_is,       // samples carry the stored tensor's values and dtype
+  unit_bytes,  // u8 storage (a quarter of f32's memory); samples are f32 byte / 255,
+               // torchvision's ToTensor, converted while a batch is gathered
+};
+
 // Samples are the rows (first axis) of two tensors, like torch TensorDataset.
 class TensorDataset : public Dataset {
  public:
-  // inputs [N, ...], targets [N, ...]; throws ValueError when N differs.
-  TensorDataset(Tensor inputs, Tensor targets);
+  // inputs [N, ...], targets [N, ...]; throws ValueError when N differs, or when
+  // `stored` is unit_bytes and the inputs are not u8.
+  TensorDataset(Tensor inputs, Tensor targets, StoredInputs stored = StoredInputs::as_is);
   int64_t size() const override { return size_; }
-  // Views into the stored tensors (no copy).
+  // Views into the stored tensors (no copy); under unit_bytes the input is a
+  // converted copy.
   Example get(int64_t index) const override;
-  // Gathers the rows with one memcpy each into fresh contiguous tensors.
+  // Gathers the rows with one memcpy each (one conversion pass each under
+  // unit_bytes) into fresh contiguous tensors.
   Batch batch(const std::vector<int64_t>& indices) const override;
-  // Views of rows [begin, end) (no copy); they share the dataset's storage.
+  // Views of rows [begin, end) (no copy); they share the dataset's storage. Under
+  // unit_bytes the inputs are converted into a fresh tensor.
   Batch batch_range(int64_t begin, int64_t end) const override;
 
+  // The stored tensors: under unit_bytes the inputs are the u8 bytes.
   const Tensor& inputs() const { return inputs_; }
   const Tensor& targets() const { return targets_; }
+  StoredInputs stored_inputs() const { return stored_; }
 
  private:
   Tensor inputs_, targets_;  // contiguous
+  StoredInputs stored_ = StoredInputs::as_is;
   int64_t size_ = 0;
 };
 

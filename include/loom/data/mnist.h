@@ -18,6 +18,12 @@ inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mni
 // label outside [0, 10).
 std::shared_ptr<TensorDataset> load_fashion_mnist(const std::string& dir = kFashionMnistDir, bool train = true);
 
+// The same samples, bit for bit, with the images kept as the files' bytes (u8
+// [N, 1, 28, 28], StoredInputs::unit_bytes): a quarter of the memory, and a batch
+// gathers a quarter of the bytes, converting them as it copies. `loom` trains and
+// evaluates from this.
+std::shared_ptr<TensorDataset> load_fashion_mnist_bytes(const std::string& dir = kFashionMnistDir, bool train = true);
+
 // The same loader; MNIST's files have the same names and format.
 inline std::shared_ptr<TensorDataset> load_mnist(const std::string& dir, bool train = true) {
   return load_fashion_mnist(dir, train);

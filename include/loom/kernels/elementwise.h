@@ -26,4 +26,9 @@ BinaryKernels& binary_kernels();
 // at half the speed of AVX-512 on data in cache.
 void add_into_f32(float* dst, const float* src, int64_t n);
 
+// dst[i] = float(src[i]) / 255 (torchvision's ToTensor on 8-bit pixels, bit for bit), on
+// the calling thread with the widest SIMD this CPU has: how batches of byte images
+// become f32 while they are gathered.
+void bytes_to_unit_f32(const uint8_t* src, float* dst, int64_t n);
+
 }  // namespace loom::kernels

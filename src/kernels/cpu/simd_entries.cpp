@@ -372,6 +372,15 @@ void adam_update_f32(float* p, const float* g, float* m, float* v, int64_t n, co
   adam_update_scalar<float>(p, g, m, v, 0, n, c);
 }
 
+void bytes_to_unit_f32(const uint8_t* src, float* dst, int64_t n) {
+  if (const cpu::simd::Table* t = cpu::simd::active_table()) {
+    t->bytes_to_unit(src, dst, n);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    dst[i] = static_cast<float>(src[i]) / 255.0f;
+}
+
 void add_into_f32(float* dst, const float* src, int64_t n) {
   if (const cpu::simd::Table* t = cpu::simd::active_table()) {
     t->binary(BinaryOp::add, dst, src, dst, n, cpu::simd::Operands::vv);

@@ -256,6 +256,19 @@ void add_half(const void* s, float* d, int64_t n) {
   }
 }
 
+// float(byte) / 255, W at a time; the tail through a zero-padded W-byte buffer.
+void bytes_to_unit(const uint8_t* s, float* d, int64_t n) {
+  const R scale = V::set1(255.0f);
+  int64_t i = 0;
+  for (; i + W <= n; i += W)
+    V::store(d + i, V::div(V::load_bytes(s + i), scale));
+  if (i < n) {
+    uint8_t tail[W] = {};
+    __builtin_memcpy(tail, s + i, static_cast<size_t>(n - i));
+    V::store_tail(d + i, V::div(V::load_bytes(tail), scale), n - i);
+  }
+}
+
 // adam_update_scalar's operations, in its order, W values at a time (no FMAs: the
 // ISA files compile with -ffp-contract=off); the tail through masked loads.
 void adam_update(float* p, const float* g, float* m, float* v, int64_t n, const AdamStep& c) {

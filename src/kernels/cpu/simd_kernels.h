@@ -48,6 +48,8 @@ struct Table {
   // IEEE binary16 (F16C): d = half(s), and d[i] += float(half s[i]); halves at any alignment.
   void (*to_half)(const float* s, void* d, int64_t n);
   void (*add_half)(const void* s, float* d, int64_t n);
+  // d[i] = float(s[i]) / 255 (exactly: an IEEE division).
+  void (*bytes_to_unit)(const uint8_t* s, float* d, int64_t n);
   // adam_update_scalar<float> over [0, n) (loom/kernels/adam_update.h), bit for bit.
   void (*adam_update)(float* p, const float* g, float* m, float* v, int64_t n, const AdamStep& c);
 };

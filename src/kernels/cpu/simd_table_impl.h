@@ -20,6 +20,7 @@ Table make_table(const char* name) {
           conv_small_forward,
           to_half,
           add_half,
+          bytes_to_unit,
           adam_update};
 }
 
