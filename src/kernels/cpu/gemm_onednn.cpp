@@ -9,7 +9,7 @@
 // against cblas_sgemm, one core): 0.72-0.92x when k <= 32 (the logits' input
 // gradient, 64x128x10), 0.79x on 64x64x256 with B transposed (the MLP's second
 // layer, cut in two column panels), 0.84-0.93x on deep products of at most 64 rows
-// with B transposed (the CNN's 3136-deep fc layer). onednn_declines() sends those
+// with B transposed (the CNN's 3136-deep fc layer). onednn_declines_shape() sends those
 // to OpenBLAS; under OPENBLAS_CORETYPE=Haswell OpenBLAS runs AVX2 kernels and
 // oneDNN keeps them.
 #include <oneapi/dnnl/dnnl.h>
