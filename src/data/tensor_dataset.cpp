@@ -27,19 +27,23 @@ Tensor gather_rows(const Tensor& src, const std::vector<int64_t>& indices) {
   return dst;
 }
 
-// Rows `indices` of u8 [N, ...] storage as f32 byte / 255, one conversion pass per row.
-Tensor gather_unit_bytes(const Tensor& src, const std::vector<int64_t>& indices) {
+// Rows of u8 [N, ...] storage as f32 byte / 255, one conversion pass per row: the
+// `rows` given, or when there are none, the run of `count` rows from `first`.
+Tensor gather_unit_bytes(const Tensor& src, const std::vector<int64_t>& rows, int64_t first = 0, int64_t count = 0) {
+  const int64_t n = rows.empty() ? count : static_cast<int64_t>(rows.size());
   Shape shape = src.shape();
-  shape[0] = static_cast<int64_t>(indices.size());
+  shape[0] = n;
   Tensor dst = Tensor::empty(shape, DType::f32);
   const int64_t row = src.size(0) == 0 ? 0 : src.numel() / src.size(0);
   const auto* s = static_cast<const uint8_t*>(src.raw_data());
   float* d = dst.data<float>();
   // ~256 KiB of output per chunk, as gather_rows.
   const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(row, 1));
-  runtime::parallel_for(0, static_cast<int64_t>(indices.size()), grain, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b)
-      kernels::bytes_to_unit_f32(s + indices[static_cast<size_t>(b)] * row, d + b * row, row);
+  runtime::parallel_for(0, n, grain, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t r = rows.empty() ? first + b : rows[static_cast<size_t>(b)];
+      kernels::bytes_to_unit_f32(s + r * row, d + b * row, row);
+    }
   });
   return dst;
 }
@@ -94,12 +98,8 @@ Batch TensorDataset::batch_range(int64_t begin, int64_t end) const {
     shape[0] = end - begin;
     return t.as_strided(shape, t.strides(), t.offset() + begin * t.strides()[0]);
   };
-  if (stored_ == StoredInputs::unit_bytes) {
-    std::vector<int64_t> indices;
-    for (int64_t i = begin; i < end; ++i)
-      indices.push_back(i);
-    return {gather_unit_bytes(inputs_, indices), rows(targets_)};
-  }
+  if (stored_ == StoredInputs::unit_bytes)
+    return {gather_unit_bytes(inputs_, {}, begin, end - begin), rows(targets_)};
   return {rows(inputs_), rows(targets_)};
 }
 

@@ -25,7 +25,7 @@
 // so the ranks' collectives still match. For the same reason the thread never takes
 // the last bucket (it completes when backward returns), and it is woken only when a
 // bucket it takes is complete: waking it for every finished parameter cost the MLP's
-// backward 20-25 us per layer, and its optimizer step a further 30 us, as the woken
+// backward 20-25 us per layer, and its optimizer step a further 20-30 us, as the woken
 // thread took the core from the rank's compute thread.
 #include <condition_variable>
 #include <cstdint>
