@@ -2,7 +2,7 @@
 # Builds loom under the sanitizers and runs tests under them (docs/SANITIZERS.md).
 #
 #   scripts/sanitize.sh           # both halves
-#   scripts/sanitize.sh thread    # ThreadSanitizer: runtime and data-loader tests, build-tsan/
+#   scripts/sanitize.sh thread    # ThreadSanitizer: runtime, data-loader and concurrent-inference tests, build-tsan/
 #   scripts/sanitize.sh address   # AddressSanitizer + UndefinedBehaviorSanitizer: ctest, build-asan/
 #
 # Environment:
@@ -19,7 +19,7 @@ mode=${1:-all}
 run_thread() {
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOOM_SANITIZE=thread \
     -DLOOM_BUILD_BENCHMARKS=OFF -DLOOM_BUILD_EXAMPLES=OFF
-  cmake --build build-tsan -j"$jobs" --target runtime_tests data_tests
+  cmake --build build-tsan -j"$jobs" --target runtime_tests data_tests integration_tests
   local supp=build-tsan/tsan.supp
   # OpenBLAS's and libgomp's own threads are not instrumented, nor is the atomic
   # reference count of std::exception_ptr inside libstdc++.so (the last owner
@@ -32,6 +32,8 @@ run_thread() {
   build-tsan/tests/runtime_tests
   echo "== TSan: data loader tests"
   build-tsan/tests/data_tests --gtest_filter='DataLoader*:LoaderWorkers*:LoaderSharding*'
+  echo "== TSan: one model's forward from 8 threads"
+  build-tsan/tests/integration_tests --gtest_filter='ConcurrentInference*'
 }
 
 run_address() {

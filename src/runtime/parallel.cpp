@@ -31,7 +31,11 @@ using detail::ThreadPool;
 thread_local bool t_in_parallel = false;
 thread_local bool t_inline_only = false;
 thread_local bool t_in_interop = false;
-thread_local int t_thread_slot = 0;
+thread_local int t_thread_slot = -1;  // assigned on first use outside the pool
+// Threads outside the pool get slots from here, above any pool worker's, so two
+// threads running inference on one model never share per-thread scratch.
+constexpr int kFirstOutsideSlot = 1 << 16;
+std::atomic<int> g_next_outside_slot{kFirstOutsideSlot};
 
 // NOTE [Thread budget] lives in parallel.h. `threads` is read on every
 // parallel_for without the lock; everything else changes under `mutex`.
@@ -266,7 +270,11 @@ bool pinning_enabled() {
 
 bool in_parallel_region() { return t_in_parallel; }
 
-int thread_slot() { return t_thread_slot; }
+int thread_slot() {
+  if (t_thread_slot < 0)
+    t_thread_slot = g_next_outside_slot.fetch_add(1, std::memory_order_relaxed);
+  return t_thread_slot;
+}
 
 void set_inline_parallelism(bool inline_only) { t_inline_only = inline_only; }
 

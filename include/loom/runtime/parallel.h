@@ -95,8 +95,10 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, ChunkFn fn);
 
 // True while the calling thread runs inside a parallel_for body.
 bool in_parallel_region();
-// 0 on threads outside the pool, i + 1 on pool worker i: a per-thread slot for
-// scratch that one thread uses at a time (e.g. oneDNN plans and their buffers).
+// i + 1 on pool worker i, and a distinct number (from 65536 up, given on first
+// call) on every thread outside the pool: a per-thread slot for scratch that one
+// thread uses at a time (e.g. oneDNN plans and their buffers), so several threads
+// may run one model's forward at once (NOTE [Plan cache]).
 int thread_slot();
 
 // Makes every parallel_for on the calling thread run inline. Loader workers call

@@ -5,7 +5,8 @@
 // oneDNN picks its blocked layouts (nChw16c activations, OIhw16i16o weights) and
 // its AVX-512/AVX2 JIT kernels; the NCHW <-> blocked reorders around it are cheap
 // next to the convolution (bm_conv measures the whole call). Plans (primitive +
-// reorders + blocked buffers) are cached per (pass, geometry, bias, thread slot).
+// reorders + blocked buffers) are cached per (pass, geometry, bias, thread slot),
+// least recently used out (NOTE [Plan cache]).
 // The entry declines when oneDNN would only offer its slow reference
 // implementation (a CPU without AVX2), for dtypes other than f32, for geometry it
 // rejects, and for first layers (fewer than 8 input channels), where the output
@@ -35,6 +36,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -168,14 +170,43 @@ std::unique_ptr<Plan> build_plan(const Key& k) {
   return plan;
 }
 
-Plan& plan_for(const Key& k) {
-  static std::mutex mutex;
-  static std::map<Key, std::unique_ptr<Plan>> plans;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto& slot = plans[k];
-  if (!slot)
-    slot = build_plan(k);
-  return *slot;
+// NOTE [Plan cache]
+// Plans are kept least-recently-used first out, at most plan_capacity() of them:
+// a server whose request threads come and go (each with its own thread slot) or
+// that sees many shapes would otherwise grow the cache without bound. A plan is
+// shared: a call that holds one keeps it alive when the cache drops it.
+struct PlanCache {
+  std::mutex mutex;
+  std::list<Key> order;  // most recently used first
+  std::map<Key, std::pair<std::shared_ptr<Plan>, std::list<Key>::iterator>> plans;
+  size_t capacity = 256;
+};
+
+PlanCache& plan_cache() {
+  static PlanCache cache;
+  return cache;
+}
+
+void evict_to(PlanCache& c, size_t size) {
+  while (c.plans.size() > size) {
+    c.plans.erase(c.order.back());
+    c.order.pop_back();
+  }
+}
+
+std::shared_ptr<Plan> plan_for(const Key& k) {
+  PlanCache& c = plan_cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  auto it = c.plans.find(k);
+  if (it != c.plans.end()) {
+    c.order.splice(c.order.begin(), c.order, it->second.second);
+    return it->second.first;
+  }
+  std::shared_ptr<Plan> plan = build_plan(k);
+  c.order.push_front(k);
+  c.plans.emplace(k, std::make_pair(plan, c.order.begin()));
+  evict_to(c, c.capacity);
+  return plan;
 }
 
 Key make_key(Pass pass, const Window2d& g, bool bias, int64_t n, int64_t slot) {
@@ -206,7 +237,7 @@ void for_each_step(const Window2d& g, Fn&& fn) {
 std::string plan_declines(Pass pass, const Window2d& g, bool bias) {
   const int64_t parts = batch_parts(g.n);
   const int64_t largest = std::min((g.n + parts - 1) / parts, sub_batch(g));
-  return plan_for(make_key(pass, g, bias, largest, 0)).declined;
+  return plan_for(make_key(pass, g, bias, largest, 0))->declined;
 }
 
 // Runs a plan on user pointers given in the order of plan.args.
@@ -259,6 +290,21 @@ std::string same_f32(const Ts&... ts) {
 
 }  // namespace
 
+size_t onednn_conv_cached_plans() {
+  PlanCache& c = plan_cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  return c.plans.size();
+}
+
+size_t set_onednn_conv_plan_capacity(size_t capacity) {
+  PlanCache& c = plan_cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  const size_t previous = c.capacity;
+  c.capacity = std::max<size_t>(capacity, 1);
+  evict_to(c, c.capacity);
+  return previous;
+}
+
 std::string conv2d_forward_onednn_declines(const Window2d& g, const Tensor& x, const Tensor& w, const Tensor& b,
                                            const Tensor& y) {
   std::string why = declines_common(g, x);
@@ -273,13 +319,14 @@ void conv2d_forward_onednn(const Window2d& g, const Tensor& x, const Tensor& w, 
   void* wt = w.raw_data();
   void* bias = b.defined() ? b.raw_data() : nullptr;
   for_each_step(g, [&](int64_t t, int64_t, int64_t lo, int64_t hi) {
-    Plan& plan = plan_for(make_key(Pass::forward, g, bias != nullptr, hi - lo, runtime::thread_slot()));
+    const std::shared_ptr<Plan> plan =
+        plan_for(make_key(Pass::forward, g, bias != nullptr, hi - lo, runtime::thread_slot()));
     void* s = const_cast<float*>(src + lo * g.c * g.h * g.w);
     void* d = dst + lo * g.oc * g.oh * g.ow;
     if (bias)
-      execute(plan, {s, wt, bias, d});
+      execute(*plan, {s, wt, bias, d});
     else
-      execute(plan, {s, wt, d});
+      execute(*plan, {s, wt, d});
   });
 }
 
@@ -296,8 +343,9 @@ void conv2d_backward_input_onednn(const Window2d& g, const Tensor& gy, const Ten
   float* dx = static_cast<float*>(gx.raw_data());
   void* wt = w.raw_data();
   for_each_step(g, [&](int64_t t, int64_t, int64_t lo, int64_t hi) {
-    Plan& plan = plan_for(make_key(Pass::backward_data, g, false, hi - lo, runtime::thread_slot()));
-    execute(plan, {const_cast<float*>(dy + lo * g.oc * g.oh * g.ow), wt, dx + lo * g.c * g.h * g.w});
+    const std::shared_ptr<Plan> plan =
+        plan_for(make_key(Pass::backward_data, g, false, hi - lo, runtime::thread_slot()));
+    execute(*plan, {const_cast<float*>(dy + lo * g.oc * g.oh * g.ow), wt, dx + lo * g.c * g.h * g.w});
   });
 }
 
@@ -325,8 +373,9 @@ void conv2d_backward_weight_onednn(const Window2d& g, const Tensor& x, const Ten
   for_each_step(g, [&](int64_t t, int64_t i, int64_t lo, int64_t hi) {
     float* acc = t == 0 ? dw : partial.data() + (t - 1) * size;
     float* out = i == 0 ? acc : step_out.data() + t * size;
-    Plan& plan = plan_for(make_key(Pass::backward_weights, g, false, hi - lo, runtime::thread_slot()));
-    execute(plan,
+    const std::shared_ptr<Plan> plan =
+        plan_for(make_key(Pass::backward_weights, g, false, hi - lo, runtime::thread_slot()));
+    execute(*plan,
             {const_cast<float*>(src + lo * g.c * g.h * g.w), const_cast<float*>(dy + lo * g.oc * g.oh * g.ow), out});
     if (i > 0)
       for (int64_t k = 0; k < size; ++k)

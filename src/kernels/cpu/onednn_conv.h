@@ -7,6 +7,11 @@
 
 namespace loom::kernels::cpu {
 
+// The plan cache (NOTE [Plan cache]): how many plans it holds, and its capacity
+// (at least 1; default 256), which returns the previous one.
+size_t onednn_conv_cached_plans();
+size_t set_onednn_conv_plan_capacity(size_t capacity);
+
 std::string conv2d_forward_onednn_declines(const Window2d& g, const Tensor& x, const Tensor& w, const Tensor& b,
                                            const Tensor& y);
 void conv2d_forward_onednn(const Window2d& g, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y);
