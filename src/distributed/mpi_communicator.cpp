@@ -95,10 +95,12 @@ void check_mpi(int rc, const char* what) {
     LOOM_THROW(DistributedError, what, " failed: ", mpi_error_string(rc));
 }
 
-MpiCommunicator::MpiCommunicator() {
-  check_mpi(MPI_Comm_dup(MPI_COMM_WORLD, &user_comm_), "MPI_Comm_dup");
-  check_mpi(MPI_Comm_dup(MPI_COMM_WORLD, &coll_comm_), "MPI_Comm_dup");
-  check_mpi(MPI_Comm_dup(MPI_COMM_WORLD, &probe_comm_), "MPI_Comm_dup");
+MpiCommunicator::MpiCommunicator() : MpiCommunicator(MPI_COMM_WORLD) {}
+
+MpiCommunicator::MpiCommunicator(MPI_Comm parent) {
+  check_mpi(MPI_Comm_dup(parent, &user_comm_), "MPI_Comm_dup");
+  check_mpi(MPI_Comm_dup(parent, &coll_comm_), "MPI_Comm_dup");
+  check_mpi(MPI_Comm_dup(parent, &probe_comm_), "MPI_Comm_dup");
   for (MPI_Comm c : {user_comm_, coll_comm_, probe_comm_})
     MPI_Comm_set_errhandler(c, MPI_ERRORS_RETURN);
   MPI_Comm_rank(user_comm_, &rank_);
@@ -117,6 +119,20 @@ MpiCommunicator::MpiCommunicator() {
                env, "'");
     timeout_seconds_ = t;
   }
+}
+
+// NOTE [Process groups] in communicator.h. The group's three communicators are
+// duplicates of the split one, as the world's are of MPI_COMM_WORLD.
+std::shared_ptr<Communicator> MpiCommunicator::split(int color, int key) {
+  std::lock_guard<std::mutex> lock(collective_mutex_);
+  MPI_Comm group = MPI_COMM_NULL;
+  check_mpi(MPI_Comm_split(user_comm_, color < 0 ? MPI_UNDEFINED : color, key, &group), "MPI_Comm_split");
+  if (group == MPI_COMM_NULL)
+    return nullptr;
+  auto out = std::make_shared<MpiCommunicator>(group);
+  MPI_Comm_free(&group);
+  out->set_timeout_seconds(timeout_seconds_);
+  return out;
 }
 
 MpiCommunicator::~MpiCommunicator() {

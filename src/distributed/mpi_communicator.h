@@ -37,8 +37,9 @@ struct SharedSegment;
 
 class MpiCommunicator final : public Communicator {
  public:
-  // Wraps MPI_COMM_WORLD (duplicated); MPI must be initialised.
+  // Wraps MPI_COMM_WORLD, or `parent` (duplicated); MPI must be initialised.
   MpiCommunicator();
+  explicit MpiCommunicator(MPI_Comm parent);
   ~MpiCommunicator() override;
 
   int rank() const override { return rank_; }
@@ -56,6 +57,7 @@ class MpiCommunicator final : public Communicator {
                       ReduceOp op) override;
   void allgather(const void* src, void* dst, const std::vector<int64_t>& counts, DType dtype) override;
   void barrier() override;
+  std::shared_ptr<Communicator> split(int color, int key) override;
   [[noreturn]] void abort(const std::string& reason) override;
 
   // --- For the algorithms in collectives/ -------------------------------------------

@@ -34,6 +34,7 @@ class SoloCommunicator final : public Communicator {
   void reduce_scatter(const void*, void*, const std::vector<int64_t>&, DType, ReduceOp) override {}
   void allgather(const void*, void*, const std::vector<int64_t>&, DType) override {}
   void barrier() override {}
+  std::shared_ptr<Communicator> split(int, int) override { throw std::logic_error("split"); }
   [[noreturn]] void abort(const std::string& reason) override { throw std::logic_error(reason); }
 };
 

@@ -68,6 +68,16 @@ class Communicator {
   virtual void allgather(const void* src, void* dst, const std::vector<int64_t>& counts, DType dtype) = 0;
   virtual void barrier() = 0;
 
+  // NOTE [Process groups]
+  // Sub-groups, as MPI_Comm_split: every rank of this communicator calls split
+  // (it is a collective), ranks with the same color form one group, ordered by
+  // key (then by rank here), and each gets its group's communicator; a negative
+  // color puts the rank in no group (nullptr). Groups nest: a tensor-parallel
+  // group split from the world, data-parallel groups split across them. A group
+  // has its own messages and collectives, so groups never see each other's
+  // traffic, and keeps this communicator's timeout.
+  virtual std::shared_ptr<Communicator> split(int color, int key) = 0;
+
   // Stops every rank of the job (after a fatal error on this one).
   [[noreturn]] virtual void abort(const std::string& reason) = 0;
 
