@@ -55,7 +55,13 @@ struct EvalOptions {
 int run_train(const TrainOptions& options);
 int run_eval(const EvalOptions& options);
 int run_infer(const EvalOptions& options);
-int run_info();
+struct InfoOptions {
+  std::string model;  // --model: summarise this model instead of the machine
+  int64_t batch = 1;
+  bool json = false;
+};
+
+int run_info(const InfoOptions& options);
 
 // Applies --threads (or the documented defaults; NOTE [Thread budget]).
 void apply_threads(const std::optional<int>& threads);

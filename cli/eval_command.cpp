@@ -17,7 +17,7 @@ namespace loom::cli {
 namespace {
 
 struct Loaded {
-  std::shared_ptr<nn::Sequential> model;
+  std::shared_ptr<nn::Graph> model;
   std::map<std::string, std::string> metadata;
 };
 

@@ -5,8 +5,10 @@
 #include <string>
 
 #include "commands.h"
+#include "loom/io/model_summary.h"
 #include "loom/kernels.h"
 #include "loom/runtime/parallel.h"
+#include "training.h"
 
 namespace loom::cli {
 namespace {
@@ -55,7 +57,17 @@ void apply_threads(const std::optional<int>& threads) {
     runtime::set_num_threads(*threads);
 }
 
-int run_info() {
+// loom info --model M: what the model costs for a batch, from its shape rules.
+static int print_model_summary(const InfoOptions& o) {
+  const io::ModelDescription d = io::parse_model_description(model_description_text(o.model), o.model);
+  const io::ModelSummary summary = io::summarize_model(d, o.batch);
+  std::printf("%s", o.json ? (io::summary_json(summary) + "\n").c_str() : io::summary_table(summary).c_str());
+  return 0;
+}
+
+int run_info(const InfoOptions& o) {
+  if (!o.model.empty())
+    return print_model_summary(o);
   std::printf("loom %s (%s build, %s)\n", LOOM_VERSION, LOOM_BUILD_TYPE, LOOM_COMPILER);
   std::printf("cpu:      %s, %d cores available\n", cpu_model().c_str(), runtime::hardware_threads());
   std::printf("isa:     %s\n", isa_features().c_str());

@@ -132,7 +132,13 @@ int main(int argc, char** argv) {
   BenchOptions bench_opts;
   auto* bench = add_bench_command(app, bench_opts);
 
-  app.add_subcommand("info", "Print version, build options, CPU and thread budget");
+  InfoOptions info;
+  auto* i = app.add_subcommand("info", "Print version, build options, CPU and thread budget, or a model's layers");
+  i->add_option("--model", info.model,
+                "Built-in model or description file: print each layer's output shape, parameters, forward FLOPs and "
+                "activation bytes for a batch");
+  i->add_option("--batch", info.batch, "Batch size for --model")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  i->add_flag("--json", info.json, "With --model: print JSON");
 
   try {
     app.parse(argc, argv);
@@ -150,7 +156,7 @@ int main(int argc, char** argv) {
       return run_bench(bench_opts);
     if (app.got_subcommand(d))
       return run_data(data_opts);
-    return run_info();
+    return run_info(info);
   } catch (const loom::Error& err) {
     std::fprintf(stderr, "loom: error: %s\n", err.message().c_str());
     return 1;

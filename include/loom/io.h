@@ -12,4 +12,5 @@
 #include "loom/io/atomic_file.h"
 #include "loom/io/checkpoint.h"
 #include "loom/io/model_description.h"
+#include "loom/io/model_summary.h"
 #include "loom/io/safetensors.h"

@@ -7,12 +7,14 @@
 #include "loom/nn/conv.h"
 #include "loom/nn/dropout.h"
 #include "loom/nn/linear.h"
+#include "loom/nn/merge.h"
 #include "loom/nn/normalization.h"
 
 namespace loom::io::detail {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr size_t kMany = std::numeric_limits<size_t>::max();
 
 template <typename... Args>
 [[noreturn]] void fail(const LayerContext& ctx, const Args&... args) {
@@ -127,6 +129,104 @@ Shape infer_embedding(const LayerSpec& spec, const Shape& in, const LayerContext
   return out;
 }
 
+// Merge layers: every input's shape, for messages.
+std::string shapes_str(const std::vector<Shape>& in) {
+  std::string out;
+  for (const Shape& s : in)
+    out += (out.empty() ? "" : ", ") + shape_str(s);
+  return out;
+}
+
+Shape infer_broadcast(const LayerSpec&, const std::vector<Shape>& in, const LayerContext& ctx) {
+  Shape out = in[0];
+  for (size_t i = 1; i < in.size(); ++i) {
+    const Shape& b = in[i];
+    Shape merged(std::max(out.size(), b.size()), 1);
+    for (size_t k = 0; k < merged.size(); ++k) {
+      const int64_t x = k < merged.size() - out.size() ? 1 : out[k - (merged.size() - out.size())];
+      const int64_t y = k < merged.size() - b.size() ? 1 : b[k - (merged.size() - b.size())];
+      if (x != y && x != 1 && y != 1)
+        fail(ctx, "cannot broadcast its inputs' shapes ", shapes_str(in), " (per sample) together");
+      merged[k] = x == 1 ? y : x;
+    }
+    out = merged;
+  }
+  return out;
+}
+
+Shape infer_concat(const LayerSpec& spec, const std::vector<Shape>& in, const LayerContext& ctx) {
+  // axis counts the batch axis, as torch.cat's dim does; in has none.
+  const int64_t ndim = static_cast<int64_t>(in[0].size()) + 1;
+  int64_t axis = spec.get("axis");
+  if (axis < -ndim || axis >= ndim)
+    fail(ctx, "has axis ", axis, " outside a ", ndim, "-d batched input (sample shapes ", shapes_str(in), ")");
+  axis = axis < 0 ? axis + ndim : axis;
+  if (axis == 0)
+    fail(ctx, "would join along the batch axis (axis=0); use axis=1 or more");
+  const auto a = static_cast<size_t>(axis - 1);
+  Shape out = in[0];
+  for (size_t i = 1; i < in.size(); ++i) {
+    bool ok = in[i].size() == in[0].size();
+    for (size_t k = 0; ok && k < in[0].size(); ++k)
+      ok = k == a || in[i][k] == in[0][k];
+    if (!ok)
+      fail(ctx, "joins along axis ", axis, " inputs whose other axes differ (sample shapes ", shapes_str(in), ")");
+    out[a] += in[i][a];
+  }
+  return out;
+}
+
+// A one-input rule as a rule over the input list (the parser checked there is one).
+template <Shape (*F)(const LayerSpec&, const Shape&, const LayerContext&)>
+Shape one(const LayerSpec& spec, const std::vector<Shape>& in, const LayerContext& ctx) {
+  return F(spec, in[0], ctx);
+}
+
+// ---- costs ------------------------------------------------------------------------------
+
+// NOTE [Layer costs]
+// FLOPs of one forward pass for one sample, counting a multiply-add as two (the
+// convention of PyTorch's and fvcore's FLOP counters times two):
+//   linear        rows * (2 * in * out + out if bias)      rows = output elements / out
+//   conv2d        oh * ow * out * (2 * in * k * k + 1 if bias)
+//   pools         output elements * k * k                  (a compare or an add per window element)
+//   batchnorm*,   5 per element (mean, variance, subtract, scale, shift)
+//   layernorm
+//   activations,  1 per element
+//   dropout
+//   add, mul      (inputs - 1) per output element
+//   flatten, concat, embedding   0 (data movement only)
+// Parameters are the weights and biases that the layer registers (batch norm's
+// running statistics are buffers, not parameters).
+LayerCost cost_none(const LayerSpec&, const std::vector<Shape>&, const Shape&) { return {}; }
+LayerCost cost_elementwise(const LayerSpec&, const std::vector<Shape>&, const Shape& out) {
+  return {0, shape_numel(out)};
+}
+LayerCost cost_merge(const LayerSpec&, const std::vector<Shape>& in, const Shape& out) {
+  return {0, static_cast<int64_t>(in.size() - 1) * shape_numel(out)};
+}
+LayerCost cost_linear(const LayerSpec& s, const std::vector<Shape>&, const Shape& out) {
+  const int64_t in = s.get("in"), o = s.get("out"), bias = s.get("bias");
+  const int64_t rows = shape_numel(out) / o;
+  return {in * o + bias * o, rows * (2 * in * o + bias * o)};
+}
+LayerCost cost_conv2d(const LayerSpec& s, const std::vector<Shape>&, const Shape& out) {
+  const int64_t in = s.get("in"), o = s.get("out"), k = s.get("kernel"), bias = s.get("bias");
+  return {o * in * k * k + bias * o, out[1] * out[2] * o * (2 * in * k * k + bias)};
+}
+LayerCost cost_pool(const LayerSpec& s, const std::vector<Shape>&, const Shape& out) {
+  return {0, shape_numel(out) * s.get("kernel") * s.get("kernel")};
+}
+LayerCost cost_batchnorm(const LayerSpec& s, const std::vector<Shape>&, const Shape& out) {
+  return {2 * s.get("features"), 5 * shape_numel(out)};
+}
+LayerCost cost_layernorm(const LayerSpec& s, const std::vector<Shape>&, const Shape& out) {
+  return {2 * shape_numel(s.shape), 5 * shape_numel(out)};
+}
+LayerCost cost_embedding(const LayerSpec& s, const std::vector<Shape>&, const Shape&) {
+  return {s.get("num") * s.get("dim"), 0};
+}
+
 // ---- builders ---------------------------------------------------------------------------
 
 template <typename M>
@@ -162,6 +262,9 @@ std::shared_ptr<nn::Module> build_dropout(const LayerSpec& s, Generator&) {
 std::shared_ptr<nn::Module> build_flatten(const LayerSpec& s, Generator&) {
   return std::make_shared<nn::Flatten>(s.get("start"), s.get("end"));
 }
+std::shared_ptr<nn::Module> build_concat(const LayerSpec& s, Generator&) {
+  return std::make_shared<nn::Concat>(s.get("axis"));
+}
 std::shared_ptr<nn::Module> build_embedding(const LayerSpec& s, Generator& gen) {
   return std::make_shared<nn::Embedding>(s.get("num"), s.get("dim"), gen);
 }
@@ -173,7 +276,13 @@ const FieldRule kEps{"eps", K::real, false, 1e-5, 0, kInf};
 // For pools, a stride of 0 stands for "the kernel size" (filled in by the parser).
 const std::vector<LayerRule>& rules() {
   static const std::vector<LayerRule> table = {
-      {"linear", {{"in", K::integer, true, 0, 1}, {"out", K::integer, true, 0, 1}, kBias}, infer_linear, build_linear},
+      {"linear",
+       {{"in", K::integer, true, 0, 1}, {"out", K::integer, true, 0, 1}, kBias},
+       one<infer_linear>,
+       build_linear,
+       1,
+       1,
+       cost_linear},
       {"conv2d",
        {{"in", K::integer, true, 0, 1},
         {"out", K::integer, true, 0, 1},
@@ -181,35 +290,62 @@ const std::vector<LayerRule>& rules() {
         {"stride", K::integer, false, 1, 1},
         {"padding", K::integer, false, 0, 0},
         kBias},
-       infer_conv2d,
-       build_conv2d},
+       one<infer_conv2d>,
+       build_conv2d,
+       1,
+       1,
+       cost_conv2d},
       {"maxpool2d",
        {{"kernel", K::integer, true, 0, 1}, {"stride", K::integer, false, 0, 1}, {"padding", K::integer, false, 0, 0}},
-       infer_pool,
-       build_maxpool2d},
+       one<infer_pool>,
+       build_maxpool2d,
+       1,
+       1,
+       cost_pool},
       {"avgpool2d",
        {{"kernel", K::integer, true, 0, 1}, {"stride", K::integer, false, 0, 1}, {"padding", K::integer, false, 0, 0}},
-       infer_pool,
-       build_avgpool2d},
+       one<infer_pool>,
+       build_avgpool2d,
+       1,
+       1,
+       cost_pool},
       {"batchnorm1d",
        {{"features", K::integer, true, 0, 1}, kEps, {"momentum", K::real, false, 0.1, 0, 1}},
-       infer_batchnorm1d,
-       build_batchnorm1d},
+       one<infer_batchnorm1d>,
+       build_batchnorm1d,
+       1,
+       1,
+       cost_batchnorm},
       {"batchnorm2d",
        {{"features", K::integer, true, 0, 1}, kEps, {"momentum", K::real, false, 0.1, 0, 1}},
-       infer_batchnorm2d,
-       build_batchnorm2d},
-      {"layernorm", {{"shape", K::shape, true}, kEps}, infer_layernorm, build_layernorm},
-      {"dropout", {{"p", K::real, false, 0.5, 0, 1}}, infer_same, build_dropout},
-      {"relu", {}, infer_same, build_plain<nn::ReLU>},
-      {"gelu", {}, infer_same, build_plain<nn::GELU>},
-      {"tanh", {}, infer_same, build_plain<nn::Tanh>},
-      {"sigmoid", {}, infer_same, build_plain<nn::Sigmoid>},
-      {"flatten", {{"start", K::integer, false, 1}, {"end", K::integer, false, -1}}, infer_flatten, build_flatten},
+       one<infer_batchnorm2d>,
+       build_batchnorm2d,
+       1,
+       1,
+       cost_batchnorm},
+      {"layernorm", {{"shape", K::shape, true}, kEps}, one<infer_layernorm>, build_layernorm, 1, 1, cost_layernorm},
+      {"dropout", {{"p", K::real, false, 0.5, 0, 1}}, one<infer_same>, build_dropout, 1, 1, cost_elementwise},
+      {"relu", {}, one<infer_same>, build_plain<nn::ReLU>, 1, 1, cost_elementwise},
+      {"gelu", {}, one<infer_same>, build_plain<nn::GELU>, 1, 1, cost_elementwise},
+      {"tanh", {}, one<infer_same>, build_plain<nn::Tanh>, 1, 1, cost_elementwise},
+      {"sigmoid", {}, one<infer_same>, build_plain<nn::Sigmoid>, 1, 1, cost_elementwise},
+      {"flatten",
+       {{"start", K::integer, false, 1}, {"end", K::integer, false, -1}},
+       one<infer_flatten>,
+       build_flatten,
+       1,
+       1,
+       cost_none},
       {"embedding",
        {{"num", K::integer, true, 0, 1}, {"dim", K::integer, true, 0, 1}},
-       infer_embedding,
-       build_embedding},
+       one<infer_embedding>,
+       build_embedding,
+       1,
+       1,
+       cost_embedding},
+      {"add", {}, infer_broadcast, build_plain<nn::Add>, 2, kMany, cost_merge},
+      {"mul", {}, infer_broadcast, build_plain<nn::Mul>, 2, kMany, cost_merge},
+      {"concat", {{"axis", K::integer, false, 1}}, infer_concat, build_concat, 2, kMany, cost_none},
   };
   return table;
 }

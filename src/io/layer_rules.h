@@ -28,15 +28,26 @@ struct LayerContext {
   std::string source;
   size_t index;
   std::string type;
-  std::string previous;  // "input_shape gives" or "layer 2 (flatten) produces"
+  std::string previous;  // "input_shape gives" or "layer 2 (flatten) produces", for the first input
+};
+
+// What a layer costs for one sample: its parameters, and its forward FLOPs
+// (NOTE [Layer costs] in layer_rules.cpp).
+struct LayerCost {
+  int64_t parameters = 0;
+  int64_t flops = 0;
 };
 
 struct LayerRule {
   const char* type;
   std::vector<FieldRule> fields;
-  // The output shape of one sample from the input one; ValueError naming the layer otherwise.
-  Shape (*infer)(const LayerSpec& spec, const Shape& in, const LayerContext& ctx);
+  // The output shape of one sample from the inputs' ones (as many as min_inputs..
+  // max_inputs, checked before); ValueError naming the layer otherwise.
+  Shape (*infer)(const LayerSpec& spec, const std::vector<Shape>& in, const LayerContext& ctx);
   std::shared_ptr<nn::Module> (*build)(const LayerSpec& spec, Generator& gen);
+  size_t min_inputs = 1, max_inputs = 1;
+  // Parameters and FLOPs for one sample, from the inferred shapes.
+  LayerCost (*cost)(const LayerSpec& spec, const std::vector<Shape>& in, const Shape& out) = nullptr;
 };
 
 // nullptr for an unknown type.

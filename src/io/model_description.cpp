@@ -1,5 +1,6 @@
 #include "loom/io/model_description.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -10,6 +11,7 @@
 
 #include "layer_rules.h"
 #include "loom/core/error.h"
+#include "loom/nn/sequential.h"
 
 namespace loom::io {
 namespace {
@@ -87,7 +89,7 @@ LayerSpec parse_layer(const Json& v, size_t index, const std::string& source) {
     fail(source, where, " has unknown type \"", spec.type, "\"; expected one of ", detail::layer_type_list());
   }
   const std::string named = where + " (" + spec.type + ")";
-  std::set<std::string> known = {"type"};
+  std::set<std::string> known = {"type", "name", "inputs"};
   for (const FieldRule& f : rule->fields)
     known.insert(f.name);
   check_known_fields(v, known, source, named);
@@ -118,6 +120,26 @@ LayerSpec parse_layer(const Json& v, size_t index, const std::string& source) {
         spec.shape = get_shape(value, source, what);
         break;
     }
+  }
+  spec.name = std::to_string(index);
+  if (v.contains("name")) {
+    if (!v["name"].is_string() || v["name"].get<std::string>().empty())
+      fail(source, named, " field \"name\" must be a non-empty string, found ", v["name"].dump());
+    spec.name = v["name"].get<std::string>();
+    if (spec.name.find('.') != std::string::npos)
+      fail(source, named, " is named \"", spec.name, "\"; a layer name cannot contain '.'");
+  }
+  if (v.contains("inputs")) {
+    const Json& in = v["inputs"];
+    const bool ok = in.is_string() || (in.is_array() && !in.empty() &&
+                                       std::all_of(in.begin(), in.end(), [](const Json& e) { return e.is_string(); }));
+    if (!ok)
+      fail(source, named, " field \"inputs\" must be a name or a non-empty array of names, found ", in.dump());
+    if (in.is_string())
+      spec.inputs.push_back(in.get<std::string>());
+    else
+      for (const Json& e : in)
+        spec.inputs.push_back(e.get<std::string>());
   }
   // A pool's stride defaults to its kernel, as in PyTorch.
   if ((spec.type == "maxpool2d" || spec.type == "avgpool2d") && spec.params["stride"] == 0) {
@@ -168,6 +190,77 @@ Json parse_json(const std::string& text, const std::string& source) {
   }
 }
 
+std::vector<ModelInput> parse_inputs(const Json& v, const std::string& source) {
+  if (!v.is_array() || v.empty())
+    fail(source, "\"inputs\" must be a non-empty array like [{\"name\": \"x\", \"shape\": [1, 28, 28]}]");
+  std::vector<ModelInput> out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const std::string where = "input " + std::to_string(i);
+    if (!v[i].is_object())
+      fail(source, where, " must be an object like {\"name\": \"x\", \"shape\": [1, 28, 28]}, found ", v[i].dump());
+    check_known_fields(v[i], {"name", "shape"}, source, where);
+    if (!v[i].contains("name") || !v[i]["name"].is_string() || v[i]["name"].get<std::string>().empty())
+      fail(source, where, " needs a non-empty \"name\" string");
+    if (!v[i].contains("shape"))
+      fail(source, where, " needs a \"shape\", one sample without the batch axis");
+    out.push_back({v[i]["name"].get<std::string>(), get_shape(v[i]["shape"], source, where + " \"shape\"")});
+  }
+  return out;
+}
+
+// Names every layer and input, checks each name is unique and each layer reads
+// inputs or earlier layers, fills in defaulted inputs, and infers every shape.
+void infer_graph(ModelDescription& d, const std::string& source, bool listed_inputs) {
+  struct Value {
+    Shape shape;
+    std::string produced_by;  // "input \"x\" gives", "layer 2 (relu) produces"
+  };
+  std::map<std::string, Value> values;
+  for (const ModelInput& in : d.inputs) {
+    const std::string gives = listed_inputs ? "input \"" + in.name + "\" gives" : "input_shape gives";
+    if (!values.emplace(in.name, Value{in.shape, gives}).second)
+      fail(source, "input \"", in.name, "\" is declared twice");
+  }
+  std::string previous = d.inputs.front().name;
+  for (size_t i = 0; i < d.layers.size(); ++i) {
+    LayerSpec& spec = d.layers[i];
+    const std::string where = "layer " + std::to_string(i) + " (" + spec.type + ")";
+    if (values.count(spec.name)) {
+      fail(source, where, " is named \"", spec.name, "\", which an input or an earlier layer already is");
+    }
+    if (spec.inputs.empty())
+      spec.inputs.push_back(previous);
+    const detail::LayerRule* rule = detail::find_layer_rule(spec.type);
+    const size_t n = spec.inputs.size();
+    if (n < rule->min_inputs || n > rule->max_inputs) {
+      if (rule->max_inputs == 1)
+        fail(source, where, " reads one input but \"inputs\" lists ", n);
+      fail(source, where, " reads ", rule->min_inputs, " or more inputs but ", n == 1 ? "only one is" : "none are",
+           " given; list them in its \"inputs\"");
+    }
+    std::vector<Shape> shapes;
+    for (const std::string& in : spec.inputs) {
+      auto it = values.find(in);
+      if (it == values.end()) {
+        fail(source, where, " reads \"", in, "\", which is neither an input nor an earlier layer",
+             " (a layer without a \"name\" is named by its index)");
+      }
+      shapes.push_back(it->second.shape);
+    }
+    detail::LayerContext ctx{source, i, spec.type, values.at(spec.inputs[0]).produced_by};
+    spec.output_shape = rule->infer(spec, shapes, ctx);
+    values[spec.name] = Value{spec.output_shape, where + " produces"};
+    previous = spec.name;
+  }
+  if (d.outputs.empty())
+    d.outputs.push_back(previous);
+  for (const std::string& out : d.outputs)
+    if (!values.count(out))
+      fail(source, "output \"", out, "\" is neither an input nor a layer");
+  d.input_shape = d.inputs.front().shape;
+  d.output_shape = values.at(d.outputs.front()).shape;
+}
+
 }  // namespace
 
 int64_t LayerSpec::get(const std::string& key) const {
@@ -181,7 +274,8 @@ ModelDescription parse_model_description(const std::string& text, const std::str
   const Json root = parse_json(text, source);
   if (!root.is_object())
     fail(source, "a model description must be a JSON object, found ", root.type_name());
-  check_known_fields(root, {"name", "description", "input_shape", "layers", "training"}, source, "the description");
+  check_known_fields(root, {"name", "description", "input_shape", "inputs", "outputs", "layers", "training"}, source,
+                     "the description");
 
   ModelDescription d;
   d.source = source;
@@ -191,10 +285,22 @@ ModelDescription parse_model_description(const std::string& text, const std::str
       fail(source, "\"name\" must be a string, found ", root["name"].dump());
     d.name = root["name"].get<std::string>();
   }
-  if (!root.contains("input_shape")) {
-    fail(source, "missing \"input_shape\", the shape of one sample without the batch axis (e.g. [1, 28, 28])");
+  if (root.contains("input_shape") == root.contains("inputs")) {
+    fail(source, root.contains("inputs") ? "has both \"input_shape\" and \"inputs\"; give one"
+                                         : "missing \"input_shape\", the shape of one sample without the batch axis "
+                                           "(e.g. [1, 28, 28]), or \"inputs\"");
   }
-  d.input_shape = get_shape(root["input_shape"], source, "\"input_shape\"");
+  if (root.contains("inputs"))
+    d.inputs = parse_inputs(root["inputs"], source);
+  else
+    d.inputs = {{"input", get_shape(root["input_shape"], source, "\"input_shape\"")}};
+  if (root.contains("outputs")) {
+    const Json& o = root["outputs"];
+    if (!o.is_array() || o.empty() || !std::all_of(o.begin(), o.end(), [](const Json& e) { return e.is_string(); }))
+      fail(source, "\"outputs\" must be a non-empty array of layer names, found ", o.dump());
+    for (const Json& e : o)
+      d.outputs.push_back(e.get<std::string>());
+  }
   if (!root.contains("layers") || !root["layers"].is_array() || root["layers"].empty()) {
     fail(source, "\"layers\" must be a non-empty array of layers");
   }
@@ -204,17 +310,10 @@ ModelDescription parse_model_description(const std::string& text, const std::str
   if (root.contains("training"))
     d.training = parse_training(root["training"], source);
 
-  // Shape inference: every layer's input is the previous one's output.
-  Shape shape = d.input_shape;
-  for (size_t i = 0; i < d.layers.size(); ++i) {
-    LayerSpec& spec = d.layers[i];
-    detail::LayerContext ctx{source, i, spec.type,
-                             i == 0 ? std::string("input_shape gives")
-                                    : "layer " + std::to_string(i - 1) + " (" + d.layers[i - 1].type + ") produces"};
-    shape = detail::find_layer_rule(spec.type)->infer(spec, shape, ctx);
-    spec.output_shape = shape;
-  }
-  d.output_shape = shape;
+  d.graph = root.contains("inputs") || root.contains("outputs") ||
+            std::any_of(layers.begin(), layers.end(),
+                        [](const Json& l) { return l.contains("inputs") || l.contains("name"); });
+  infer_graph(d, source, root.contains("inputs"));
   return d;
 }
 
@@ -229,19 +328,27 @@ ModelDescription read_model_description(const std::string& path) {
   return parse_model_description(text.str(), path);
 }
 
-std::shared_ptr<nn::Sequential> build_model(const ModelDescription& description, Generator& gen) {
-  auto model = std::make_shared<nn::Sequential>();
-  for (const LayerSpec& spec : description.layers) {
-    model->add(detail::find_layer_rule(spec.type)->build(spec, gen));
+std::shared_ptr<nn::Graph> build_model(const ModelDescription& description, Generator& gen) {
+  if (!description.graph) {
+    auto chain = std::make_shared<nn::Sequential>();
+    for (const LayerSpec& spec : description.layers)
+      chain->add(detail::find_layer_rule(spec.type)->build(spec, gen));
+    return chain;
   }
-  return model;
+  auto graph = std::make_shared<nn::Graph>();
+  for (const ModelInput& in : description.inputs)
+    graph->add_input(in.name);
+  for (const LayerSpec& spec : description.layers)
+    graph->add_node(spec.name, detail::find_layer_rule(spec.type)->build(spec, gen), spec.inputs);
+  graph->set_outputs(description.outputs);
+  return graph;
 }
 
-std::shared_ptr<nn::Sequential> model_from_json_text(const std::string& text, const std::string& source_name) {
+std::shared_ptr<nn::Graph> model_from_json_text(const std::string& text, const std::string& source_name) {
   return build_model(parse_model_description(text, source_name));
 }
 
-std::shared_ptr<nn::Sequential> load_model_description(const std::string& path) {
+std::shared_ptr<nn::Graph> load_model_description(const std::string& path) {
   return build_model(read_model_description(path));
 }
 

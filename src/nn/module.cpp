@@ -18,6 +18,12 @@ NamedTensors without_duplicates(NamedTensors all) {
 
 }  // namespace
 
+Tensor Module::forward_inputs(const std::vector<Tensor>& inputs) {
+  LOOM_CHECK(inputs.size() == 1, describe(), " takes one input but was given ", inputs.size(),
+             "; only merge layers (add, concat) take several");
+  return forward(inputs[0]);
+}
+
 // ---- registration -------------------------------------------------------------------
 
 void Module::check_new_name(const std::string& name) const {

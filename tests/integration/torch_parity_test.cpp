@@ -1,7 +1,9 @@
-// The reference MLP and CNN give PyTorch's loss, gradients and optimizer steps
-// from the same weights and batch (values from torch_reference.py).
+// The reference MLP and CNN, and the residual graph model shipped in
+// examples/models, give PyTorch's loss, gradients and optimizer steps from the
+// same weights and batch (values from torch_reference.py).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -48,7 +50,8 @@ void check_parity(const std::string& kind) {
     GTEST_SKIP() << "python3 with torch is not installed (scripts/setup.sh installs python3-torch); "
                     "skipping the PyTorch parity check";
   }
-  auto model = io::model_from_json_text(io::builtin_model_description(kind), kind);
+  auto model = kind == "resnet" ? io::load_model_description(LOOM_SOURCE_DIR "/examples/models/resnet_fmnist.json")
+                                : io::model_from_json_text(io::builtin_model_description(kind), kind);
   nn::NamedTensors init;
   for (auto& [name, t] : ref)
     if (name.rfind("init.", 0) == 0)
@@ -61,7 +64,18 @@ void check_parity(const std::string& kind) {
   loss.backward();
   for (auto& [name, p] : model->named_parameters()) {
     ASSERT_TRUE(ref.count("grad." + name)) << "PyTorch has no parameter named " << name;
-    EXPECT_LT(relative_error(p.grad(), ref["grad." + name]), 1e-4) << kind << " gradient of " << name;
+    const double to_f32 = relative_error(p.grad(), ref["grad." + name]);
+    const double to_f64 = relative_error(p.grad(), ref["grad64." + name]);
+    const double torch_f32_to_f64 = relative_error(ref["grad." + name], ref["grad64." + name]);
+    const std::string detail = kind + " gradient of " + name + ": loom to PyTorch f32 " + std::to_string(to_f32) +
+                               ", loom to exact (f64) " + std::to_string(to_f64) + ", PyTorch f32 to exact " +
+                               std::to_string(torch_f32_to_f64);
+    // loom's f32 gradient is as close to the exact one as PyTorch's f32 gradient is.
+    EXPECT_LE(to_f64, std::max(1e-4, 1.5 * torch_f32_to_f64)) << detail;
+    // The ResNet's batch norms amplify rounding: PyTorch's own f32 gradient of
+    // block2_conv1.weight is 1.01e-4 from the exact one on this measure, so two
+    // correct f32 results can be 2e-4 apart there.
+    EXPECT_LT(to_f32, kind == "resnet" ? 2e-4 : 1e-4) << detail;
   }
 
   optim::OptimizerOptions opt;
@@ -72,6 +86,11 @@ void check_parity(const std::string& kind) {
     optimizer->zero_grad();
     cross_entropy((*model)(ref["input"]), ref["target"]).backward();
     optimizer->step();
+  }
+  // Batch norm's running statistics after four training forwards.
+  for (auto& [name, b] : model->named_buffers()) {
+    ASSERT_TRUE(ref.count("after3." + name)) << "PyTorch has no buffer named " << name;
+    EXPECT_LT(relative_error(b, ref["after3." + name]), 1e-4) << kind << " buffer " << name;
   }
   for (auto& [name, p] : model->named_parameters()) {
     // Adam's step m / (sqrt(v) + eps) amplifies last-bit differences where a
@@ -95,6 +114,7 @@ void check_parity(const std::string& kind) {
 
 TEST(TorchParity, MlpForwardBackwardAndSgdSteps) { check_parity("mlp"); }
 TEST(TorchParity, CnnForwardBackwardAndAdamSteps) { check_parity("cnn"); }
+TEST(TorchParity, ResidualGraphForwardBackwardAndAdamSteps) { check_parity("resnet"); }
 
 }  // namespace
 }  // namespace loom

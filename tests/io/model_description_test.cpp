@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "loom/nn/linear.h"
+#include "loom/nn/sequential.h"
 #include "support/test_support.h"
 
 namespace loom::io {
@@ -105,7 +106,7 @@ TEST(ModelDescription, EveryLayerType) {
   EXPECT_EQ(d.training->epochs, 3);
   EXPECT_DOUBLE_EQ(d.training->weight_decay, 0.05);
   auto model = build_model(d);
-  EXPECT_EQ(model->size(), 13u);
+  EXPECT_EQ(model->nodes().size(), 13u);
   EXPECT_EQ(model->forward(Tensor::ones({2, 3, 16, 16})).shape(), (Shape{2, 4}));
 }
 
@@ -168,7 +169,7 @@ TEST(ModelDescription, Files) {
   TempDir dir;
   write_file(dir.file("mlp.json"), builtin_model_description("mlp"));
   auto model = load_model_description(dir.file("mlp.json"));
-  EXPECT_EQ(model->size(), 6u);
+  EXPECT_EQ(model->nodes().size(), 6u);
   ModelDescription d = read_model_description(dir.file("mlp.json"));
   EXPECT_EQ(d.source, dir.file("mlp.json"));
   EXPECT_EQ(d.text, builtin_model_description("mlp"));
@@ -180,6 +181,82 @@ TEST(ModelDescription, Files) {
   } catch (const ValueError& e) {
     EXPECT_NE(e.message().find(dir.file("bad.json")), std::string::npos) << e.message();
   }
+}
+
+}  // namespace
+}  // namespace loom::io
+
+namespace loom::io {
+namespace {
+
+TEST(ModelDescriptionGraph, ResidualExampleParsesAndBuildsAGraph) {
+  ModelDescription d = read_model_description(LOOM_SOURCE_DIR "/examples/models/resnet_fmnist.json");
+  EXPECT_TRUE(d.graph);
+  EXPECT_EQ(d.output_shape, (Shape{10}));
+  auto find = [&](const std::string& name) -> const LayerSpec& {
+    for (const LayerSpec& l : d.layers)
+      if (l.name == name)
+        return l;
+    throw std::runtime_error("no layer " + name);
+  };
+  EXPECT_EQ(find("block1_add").inputs, (std::vector<std::string>{"block1_bn2", "stem_relu"}));
+  EXPECT_EQ(find("block2_conv1").inputs, (std::vector<std::string>{"pool1"}));  // defaulted to the previous layer
+  EXPECT_EQ(find("block2_add").output_shape, (Shape{32, 14, 14}));
+  auto model = build_model(d);
+  EXPECT_EQ(model->forward(Tensor::ones({2, 1, 28, 28})).shape(), (Shape{2, 10}));
+  EXPECT_EQ(model->named_parameters().front().first, "stem_conv.weight");
+  // The passes rewrote the block's ReLU + pool, so the program is shorter than the node list.
+  EXPECT_LT(model->program().steps.size(), model->nodes().size());
+}
+
+// A chain stays a Sequential, with PyTorch's index names.
+TEST(ModelDescriptionGraph, ChainsStaySequential) {
+  ModelDescription d = parse_model_description(builtin_model_description("cnn"), "cnn");
+  EXPECT_FALSE(d.graph);
+  EXPECT_NE(std::dynamic_pointer_cast<nn::Sequential>(build_model(d)), nullptr);
+}
+
+TEST(ModelDescriptionGraph, TwoInputsAndTwoOutputs) {
+  ModelDescription d = parse_model_description(R"({
+    "inputs": [{"name": "a", "shape": [4]}, {"name": "b", "shape": [3]}],
+    "outputs": ["head", "joined"],
+    "layers": [
+      {"name": "joined", "type": "concat", "inputs": ["a", "b"]},
+      {"name": "head", "type": "linear", "in": 7, "out": 2}
+    ]})",
+                                               "two.json");
+  EXPECT_EQ(d.input_shape, (Shape{4}));
+  EXPECT_EQ(d.output_shape, (Shape{2}));
+  auto model = build_model(d);
+  EXPECT_EQ(model->input_names(), (std::vector<std::string>{"a", "b"}));
+  auto outs = model->forward_all({Tensor::ones({5, 4}), Tensor::zeros({5, 3})});
+  ASSERT_EQ(outs.size(), 2u);
+  EXPECT_EQ(outs[0].shape(), (Shape{5, 2}));
+  EXPECT_EQ(outs[1].shape(), (Shape{5, 7}));
+}
+
+TEST(ModelDescriptionGraph, GraphErrorsNameTheLayer) {
+  expect_error(
+      R"({"input_shape": [4], "layers": [{"type": "relu", "inputs": ["later"]}, {"name": "later", "type": "relu"}]})",
+      {"layer 0 (relu) reads \"later\", which is neither an input nor an earlier layer"});
+  expect_error(R"({"input_shape": [4], "layers": [{"type": "relu", "name": "x"}, {"type": "relu", "name": "x"}]})",
+               {"layer 1 (relu) is named \"x\", which an input or an earlier layer already is"});
+  expect_error(R"({"input_shape": [4], "layers": [{"type": "add"}]})",
+               {"layer 0 (add) reads 2 or more inputs but only one is given"});
+  expect_error(
+      R"({"input_shape": [4], "layers": [{"type": "relu", "name": "r"}, {"type": "relu", "inputs": ["r", "input"]}]})",
+      {"layer 1 (relu) reads one input but \"inputs\" lists 2"});
+  expect_error(R"({"inputs": [{"name": "a", "shape": [4]}, {"name": "b", "shape": [3]}],
+                   "layers": [{"type": "add", "inputs": ["a", "b"]}]})",
+               {"layer 0 (add) cannot broadcast its inputs' shapes [4], [3]"});
+  expect_error(R"({"inputs": [{"name": "a", "shape": [2, 4]}, {"name": "b", "shape": [3, 3]}],
+                   "layers": [{"type": "concat", "axis": 1, "inputs": ["a", "b"]}]})",
+               {"layer 0 (concat) joins along axis 1 inputs whose other axes differ"});
+  expect_error(R"({"input_shape": [4], "inputs": [{"name": "a", "shape": [4]}], "layers": [{"type": "relu"}]})",
+               {"both \"input_shape\" and \"inputs\""});
+  expect_error(R"({"input_shape": [4], "outputs": ["nothing"], "layers": [{"type": "relu"}]})",
+               {"output \"nothing\" is neither an input nor a layer"});
+  expect_error(R"({"input_shape": [4], "layers": [{"type": "relu", "name": "a.b"}]})", {"cannot contain '.'"});
 }
 
 }  // namespace

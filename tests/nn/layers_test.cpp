@@ -257,7 +257,7 @@ TEST(Sequential, ChainsAConvNet) {
   EXPECT_EQ(net.state_dict()[2].first, "1.weight");
 }
 
-// NOTE [Sequential rewrites]: ReLU then MaxPool2d runs as the pool, then the
+// NOTE [Fusion passes]: ReLU then MaxPool2d runs as the pool, then the
 // ReLU. Output and input gradient must match the modules run one by one, bit for
 // bit, including windows that are all negative, all zero, or tied.
 TEST(Sequential, ReluBeforeMaxPoolMatchesTheUnrewrittenOrderBitForBit) {
@@ -288,7 +288,7 @@ TEST(Sequential, ReluBeforeMaxPoolMatchesTheUnrewrittenOrderBitForBit) {
   EXPECT_EQ(gx_seq[36], 0.0f);  // the all-zero window passes no gradient
 }
 
-// NOTE [Sequential rewrites]: Conv2d, ReLU, MaxPool2d runs as one
+// NOTE [Fusion passes]: Conv2d, ReLU, MaxPool2d runs as one
 // conv2d_max_pool2d op, then the ReLU; values and gradients match the modules
 // run one by one.
 TEST(Sequential, ConvReluMaxPoolMatchesTheModulesOneByOne) {

@@ -17,10 +17,16 @@
 //   flatten     start=1, end=-1  (axes of the batched tensor, as nn.Flatten)
 //   embedding   num, dim
 //   relu, gelu, tanh, sigmoid
-// Layers are numbered from 0 in messages, matching the model's parameter names
-// ("layer 3" owns "3.weight"). Unknown types or fields, missing or ill-typed
-// fields and shapes that do not flow from one layer to the next are errors that
-// name the source, the layer and both shapes.
+//   add, mul    (two or more inputs, broadcast)
+//   concat      axis=1 (of the batched tensor, as torch.cat's dim; two or more inputs)
+// Every layer may also have a "name" (default: its index, so "layer 3" owns
+// "3.weight") and "inputs", the names of the values it reads (default: the
+// previous layer's output, or the model's first input). A model whose layers
+// name their inputs, or that lists "inputs" ([{"name": "x", "shape": [...]}],
+// instead of "input_shape") or "outputs" (names), is a graph (nn::Graph);
+// otherwise it is a chain (nn::Sequential). Unknown types or fields, missing or
+// ill-typed fields, unknown or later names and shapes that do not flow from one
+// layer to the next are errors that name the source, the layer and the shapes.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -30,7 +36,7 @@
 
 #include "loom/core/generator.h"
 #include "loom/core/shape.h"
-#include "loom/nn/sequential.h"
+#include "loom/nn/graph.h"
 
 namespace loom::io {
 
@@ -46,6 +52,8 @@ struct TrainingDefaults {
 
 struct LayerSpec {
   std::string type;
+  std::string name;                 // given, or the layer's index
+  std::vector<std::string> inputs;  // the values read (filled in when defaulted)
   // Numeric and boolean fields, defaults filled in ("in", "out", "kernel", "p", "bias" as 0/1, ...).
   std::map<std::string, double> params;
   Shape shape;         // layernorm's normalized shape
@@ -54,14 +62,22 @@ struct LayerSpec {
   int64_t get(const std::string& key) const;
 };
 
+struct ModelInput {
+  std::string name;
+  Shape shape;  // one sample, no batch axis
+};
+
 struct ModelDescription {
   std::string name;
-  std::string source;  // the file, or "builtin:<name>"
-  std::string text;    // the JSON it was parsed from (what checkpoints store)
-  Shape input_shape;   // one sample, no batch axis
-  Shape output_shape;  // inferred
+  std::string source;                // the file, or "builtin:<name>"
+  std::string text;                  // the JSON it was parsed from (what checkpoints store)
+  Shape input_shape;                 // the first input's: one sample, no batch axis
+  Shape output_shape;                // the first output's, inferred
+  std::vector<ModelInput> inputs;    // "input" with input_shape, unless listed
+  std::vector<std::string> outputs;  // the last layer's name, unless listed
   std::vector<LayerSpec> layers;
   std::optional<TrainingDefaults> training;
+  bool graph = false;  // built as an nn::Graph rather than an nn::Sequential
 };
 
 // Parses and checks a description; `source_name` prefixes every error (ValueError).
@@ -71,11 +87,12 @@ ModelDescription read_model_description(const std::string& path);
 
 // A fresh model for the description, weights initialised from `gen` (dropout
 // masks use the process-wide generator, which outlives any model).
-std::shared_ptr<nn::Sequential> build_model(const ModelDescription& description, Generator& gen = default_generator());
+// An nn::Sequential for a chain, an nn::Graph for a graph (description.graph).
+std::shared_ptr<nn::Graph> build_model(const ModelDescription& description, Generator& gen = default_generator());
 
 // parse + build, and read + build.
-std::shared_ptr<nn::Sequential> model_from_json_text(const std::string& text, const std::string& source_name);
-std::shared_ptr<nn::Sequential> load_model_description(const std::string& path);
+std::shared_ptr<nn::Graph> model_from_json_text(const std::string& text, const std::string& source_name);
+std::shared_ptr<nn::Graph> load_model_description(const std::string& path);
 
 // The JSON of a built-in model: "mlp" (784-256-128-10 with ReLU, SGD momentum 0.9,
 // lr 0.05, batch 64) or "cnn" (two conv-relu-maxpool blocks, 32 and 64 channels,

@@ -18,6 +18,10 @@ class Module {
   virtual ~Module() = default;
   virtual Tensor forward(const Tensor& x) = 0;
   Tensor operator()(const Tensor& x) { return forward(x); }
+  // The forward of a node with several inputs (a residual Add, a Concat, a model
+  // with two inputs; NOTE [Graph programs] in loom/nn/program.h). The default
+  // takes exactly one input and calls forward(x).
+  virtual Tensor forward_inputs(const std::vector<Tensor>& inputs);
   // A one-line description, e.g. "Linear(in=784, out=256, bias=true)".
   virtual std::string describe() const = 0;
   // The whole tree, one module a line, as PyTorch prints a model:

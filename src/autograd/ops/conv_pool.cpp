@@ -151,7 +151,7 @@ Tensor avg_pool2d(const Tensor& x, Pool2dOptions o) {
 // up to the order of the weight and bias gradients' sums.
 //
 // A ReLU runs on each step's pooled rows while they are in cache (relu(max(z)) ==
-// max(relu(z)), NOTE [Sequential rewrites]), and backward masks each step's rows of
+// max(relu(z)), NOTE [Fusion passes]), and backward masks each step's rows of
 // the output gradient by output > 0 before the scatter. That is the separate relu
 // op's arithmetic, without its two passes over the pooled map in memory: 2% of the
 // reference CNN's step.
