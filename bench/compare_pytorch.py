@@ -17,7 +17,12 @@ Each sample is taken only when a quick core check shows both cores really run
 (2 processes of busy work do at least 1.8x the work of 1): on shared 2-core
 machines the second core sometimes vanishes for minutes.
 
+--no-torch --baseline-loom OTHER/loom compares two loom builds instead (before
+and after a change, in one run): every kept round runs this build, then the
+other, and the summary prints loom / baseline.
+
 usage: bench/compare_pytorch.py [--loom build/cli/loom] [--threads 1 2] [--samples 12800] [--repeat 3]
+                                [--baseline-loom OTHER/loom] [--no-torch]
 Run with Debian's python3 (/usr/bin/python3), which has python3-torch.
 """
 import argparse
@@ -196,7 +201,11 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--models", nargs="+", default=["mlp", "cnn"])
     ap.add_argument("--min-core-ratio", type=float, default=1.8)
+    ap.add_argument("--baseline-loom", help="with --no-torch: a second loom build, run after this one each round")
+    ap.add_argument("--no-torch", action="store_true", help="compare --loom with --baseline-loom, no PyTorch")
     args = ap.parse_args()
+    if args.no_torch:
+        return compare_builds(args)
     import torch
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus; torch {torch.__version__}; "
           f"environment OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
@@ -257,6 +266,37 @@ def main():
     cnn = {t: b["loom"]["train"] for k, t, b, _, _ in rows if k == "cnn"}
     if 1 in cnn and 2 in cnn:
         print(f"loom CNN training 1->2 thread scaling: {cnn[2] / cnn[1]:.2f}x")
+
+
+def compare_builds(args):
+    """loom against --baseline-loom alone: rounds of (this, baseline), gated and best of --repeat."""
+    assert args.baseline_loom, "--no-torch needs --baseline-loom"
+    print(f"{'model':5} {'thr':>3} | {'train loom':>10} {'baseline':>9} {'ratio':>6} | "
+          f"{'infer loom':>10} {'baseline':>9} {'ratio':>6}")
+    with tempfile.TemporaryDirectory() as workdir:
+        for kind, threads in itertools.product(args.models, args.threads):
+            best = {"loom": {}, "base": {}}
+            taken = 0
+            for _ in range(args.repeat * 3):
+                if taken == args.repeat:
+                    break
+                ratio = core_check() if threads > 1 else 2.0
+                if ratio < args.min_core_ratio:
+                    print(f"  discarded a round: core check {ratio:.2f} < {args.min_core_ratio}")
+                    time.sleep(5)
+                    continue
+                taken += 1
+                for key, binary in (("loom", args.loom), ("base", args.baseline_loom)):
+                    r = loom_run(binary, kind, threads, args.samples, workdir)
+                    for metric in ("train", "infer"):
+                        best[key][metric] = max(best[key].get(metric, 0.0), r[metric])
+            if taken == 0:
+                print(f"{kind} {threads} thr: no round passed the core check")
+                continue
+            l, b = best["loom"], best["base"]
+            print(f"{kind:5} {threads:>3} | {l['train']:>10.0f} {b['train']:>9.0f} {l['train'] / b['train']:>6.3f} | "
+                  f"{l['infer']:>10.0f} {b['infer']:>9.0f} {l['infer'] / b['infer']:>6.3f}")
+            sys.stdout.flush()
 
 
 def print_row(kind, threads, best, best_train, best_infer, peak):
