@@ -229,14 +229,7 @@ def main():
             best_infer = max(eligible, key=lambda n: search[n][0]["infer"])
             best = {"default": {}, "train": {}, "infer": {}, "loom": {}}
             taken = 0
-            for attempt in range(args.repeat * 3):
-                if taken == args.repeat:
-                    break
-                ratio = core_check() if threads > 1 else 2.0
-                if ratio < args.min_core_ratio:
-                    print(f"  discarded a sample: core check {ratio:.2f} < {args.min_core_ratio}")
-                    time.sleep(5)
-                    continue
+            for _ in gated_rounds(args, threads):
                 taken += 1
                 samples = {"default": torch_run(kind, threads, args.samples, {}),
                            "train": torch_run(kind, threads, args.samples, search[best_train][1]),
@@ -268,6 +261,21 @@ def main():
         print(f"loom CNN training 1->2 thread scaling: {cnn[2] / cnn[1]:.2f}x")
 
 
+def gated_rounds(args, threads):
+    """Yields args.repeat times, each only once the core check finds both cores (at most 3x as many tries)."""
+    taken = 0
+    for _ in range(args.repeat * 3):
+        if taken == args.repeat:
+            return
+        ratio = core_check() if threads > 1 else 2.0
+        if ratio < args.min_core_ratio:
+            print(f"  discarded a round: core check {ratio:.2f} < {args.min_core_ratio}")
+            time.sleep(5)
+            continue
+        taken += 1
+        yield
+
+
 def compare_builds(args):
     """loom against --baseline-loom alone: rounds of (this, baseline), gated and best of --repeat."""
     assert args.baseline_loom, "--no-torch needs --baseline-loom"
@@ -277,14 +285,7 @@ def compare_builds(args):
         for kind, threads in itertools.product(args.models, args.threads):
             best = {"loom": {}, "base": {}}
             taken = 0
-            for _ in range(args.repeat * 3):
-                if taken == args.repeat:
-                    break
-                ratio = core_check() if threads > 1 else 2.0
-                if ratio < args.min_core_ratio:
-                    print(f"  discarded a round: core check {ratio:.2f} < {args.min_core_ratio}")
-                    time.sleep(5)
-                    continue
+            for _ in gated_rounds(args, threads):
                 taken += 1
                 for key, binary in (("loom", args.loom), ("base", args.baseline_loom)):
                     r = loom_run(binary, kind, threads, args.samples, workdir)

@@ -11,14 +11,7 @@
 namespace loom::nn {
 namespace {
 
-std::string error_message(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  return "(no error)";
-}
+using loom::testing::error_message;
 
 std::vector<std::string> step_kinds(const Program& p) {
   std::vector<std::string> kinds;

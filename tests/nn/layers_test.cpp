@@ -10,14 +10,7 @@
 namespace loom::nn {
 namespace {
 
-std::string error_message(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.message();
-  }
-  return "(no error)";
-}
+using loom::testing::error_message;
 
 TEST(Linear, ForwardEqualsManualMatmul) {
   Generator gen(11);

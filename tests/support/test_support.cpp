@@ -1,5 +1,6 @@
 #include "test_support.h"
 
+#include "loom/core/error.h"
 #include "loom/core/generator.h"
 
 #include <sys/wait.h>
@@ -13,6 +14,15 @@
 #include <sstream>
 
 namespace loom::testing {
+
+std::string error_message(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.message();
+  }
+  return "(no error)";
+}
 
 TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "loom_test_XXXXXX").string();

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the test suites.
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The message of the loom::Error that fn throws, or "(no error)".
+std::string error_message(const std::function<void()>& fn);
 
 // Result of running a shell command.
 struct CommandResult {
