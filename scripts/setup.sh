@@ -12,6 +12,7 @@ packages=(
   openmpi-bin libopenmpi-dev libdnnl-dev ocl-icd-opencl-dev libtbb-dev
   dataset-fashion-mnist
   python3 python3-pip python3-numpy python3-torch python3-sklearn
+  python3-pandas  # CsvSklearn.ColumnSumsMatchPandas and bench/compare_pandas.py
 )
 missing=()
 for p in "${packages[@]}"; do
