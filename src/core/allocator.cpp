@@ -191,9 +191,20 @@ CpuAllocator& cpu_allocator() {
 
 }  // namespace
 
+// NOTE [Meta device]: storage with a size and no memory.
+class MetaAllocator final : public Allocator {
+ public:
+  DataPtr allocate(size_t) override { return nullptr; }
+  Device device() const override { return Device::meta(); }
+};
+
 Allocator& allocator_for(Device device) {
   if (device.is_cpu())
     return cpu_allocator();
+  if (device.is_meta()) {
+    static MetaAllocator meta;
+    return meta;
+  }
   LOOM_THROW(NotImplementedError, "no allocator for device ", device.str(), "; this build has no CUDA backend");
 }
 

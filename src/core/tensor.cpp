@@ -28,6 +28,8 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
   Tensor t = empty(shape, dtype, device);
+  if (device.is_meta())
+    return t;
   std::memset(t.raw_data(), 0, t.nbytes());
   return t;
 }
@@ -36,7 +38,8 @@ Tensor Tensor::ones(const Shape& shape, DType dtype, Device device) { return ful
 
 Tensor Tensor::full(const Shape& shape, double value, DType dtype, Device device) {
   Tensor t = empty(shape, dtype, device);
-  t.fill_(value);
+  if (!device.is_meta())
+    t.fill_(value);
   return t;
 }
 
@@ -117,6 +120,9 @@ bool Tensor::is_contiguous() const {
 
 void* Tensor::raw_data() const {
   check_defined();
+  if (impl_->storage.device().is_meta()) [[unlikely]]
+    LOOM_THROW(ValueError, "a tensor on the meta device (", dtype_name(impl_->dtype), " ", shape_str(impl_->shape),
+               ") has no data to read or write");
   return static_cast<char*>(impl_->storage.data()) + impl_->offset * static_cast<int64_t>(dtype_size(impl_->dtype));
 }
 
@@ -162,7 +168,9 @@ std::string Tensor::str() const {
     return "Tensor(undefined)";
   std::ostringstream os;
   os << "Tensor(" << dtype_name(dtype()) << " " << shape_str(shape());
-  if (numel() <= 16) {
+  if (device().is_meta()) {
+    os << ", meta";
+  } else if (numel() <= 16) {
     os << " {";
     Tensor c = contiguous();
     for (int64_t i = 0; i < c.numel(); ++i)

@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 
 #include "loom/autograd.h"
+#include "loom/autograd/op_schema.h"
+#include "loom/autograd/tracer.h"
 #include "loom/runtime/parallel.h"
 
 namespace loom {
@@ -125,6 +128,58 @@ TEST_P(OpGradcheck, MatchesFiniteDifferences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOps, OpGradcheck, ::testing::Range<size_t>(0, autograd::kNumOps),
+                         [](const ::testing::TestParamInfo<size_t>& info) {
+                           return std::string(autograd::kOpNames[info.param]);
+                         });
+
+// NOTE [Op schema]: for every op's case, the call the tracer saw has the op's
+// id, the schema's shape rule gives the output's shape and dtype from the input
+// metas, the attributes survive the trip through an AttrMap (replaying the call
+// by name gives the same bits), and the same call on meta inputs gives the same
+// meta without computing.
+class OpSchemaRule : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(OpSchemaRule, InfersTheOutputAndReplaysFromItsAttributes) {
+  const OpId id = static_cast<OpId>(GetParam());
+  auto all = cases();
+  if (!all.count(id))
+    GTEST_SKIP() << "no case (EveryOpHasAGradcheck fails for it)";
+  const Case& c = all[id];
+  const autograd::OpSchema& schema = autograd::op_schema(id);
+  EXPECT_EQ(schema.id, id);
+  EXPECT_STREQ(schema.name, autograd::op_name(id));
+  EXPECT_EQ(autograd::op_from_name(schema.name), id);
+  Generator gen(42 + GetParam());
+  Inputs inputs;
+  for (const Shape& s : c.shapes)
+    inputs.push_back(gen.uniform_tensor(s, c.low, c.high, DType::f64));
+  std::optional<autograd::TracedCall> call;
+  {
+    autograd::TraceScope trace;
+    c.fn(inputs);
+    for (const auto& traced : trace.calls())
+      if (traced.op == id)
+        call = traced;  // the last call of this op
+  }
+  ASSERT_TRUE(call) << schema.name << " never reached the dispatch path as an outermost call";
+  std::vector<autograd::TensorMeta> metas;
+  std::vector<Tensor> meta_inputs;
+  for (const Tensor& t : call->inputs) {
+    metas.push_back(autograd::TensorMeta::of(t));
+    meta_inputs.push_back(t.defined() ? Tensor::empty(t.shape(), t.dtype(), Device::meta()) : Tensor());
+  }
+  EXPECT_EQ(autograd::infer_meta(id, metas, call->attrs), autograd::TensorMeta::of(call->output))
+      << schema.name << " with " << call->attrs.str();
+  Tensor on_meta = autograd::run_op(id, meta_inputs, call->attrs);
+  EXPECT_TRUE(on_meta.device().is_meta());
+  EXPECT_EQ(on_meta.shape(), call->output.shape()) << schema.name;
+  if (id == OpId::dropout)
+    return;  // its mask comes from the caller's generator, which is not an attribute
+  Tensor again = autograd::run_op(id, call->inputs, call->attrs);
+  EXPECT_EQ(again.to_vector<double>(), call->output.to_vector<double>()) << schema.name << " replayed by name";
+}
+
+INSTANTIATE_TEST_SUITE_P(AllOps, OpSchemaRule, ::testing::Range<size_t>(0, autograd::kNumOps),
                          [](const ::testing::TestParamInfo<size_t>& info) {
                            return std::string(autograd::kOpNames[info.param]);
                          });

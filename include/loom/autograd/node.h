@@ -17,6 +17,14 @@ namespace loom::autograd {
 
 using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
 
+class AttrMap;
+// An op's typed attributes kept on its node (NOTE [Op schema]), readable by name.
+class AttrsBox {
+ public:
+  virtual ~AttrsBox() = default;
+  virtual AttrMap to_map() const = 0;
+};
+
 class Node {
  public:
   // Where the gradient for one input goes: into another node, or into a leaf.
@@ -25,8 +33,8 @@ class Node {
     std::shared_ptr<TensorImpl> leaf;  // set for leaves that require grad
   };
 
-  Node(OpId op, std::vector<Edge> edges, BackwardFn backward)
-      : op_(op), edges_(std::move(edges)), backward_(std::move(backward)) {}
+  Node(OpId op, std::vector<Edge> edges, BackwardFn backward, std::shared_ptr<const AttrsBox> attrs = nullptr)
+      : op_(op), edges_(std::move(edges)), backward_(std::move(backward)), attrs_(std::move(attrs)) {}
 
   OpId op() const { return op_; }
   const char* name() const { return op_name(op_); }
@@ -34,17 +42,22 @@ class Node {
   bool released() const { return !backward_; }
   std::vector<Tensor> apply(const Tensor& grad_output) const;
   void release() { backward_ = nullptr; }
+  // The attributes the op was called with; null for an op without any.
+  const AttrsBox* attrs() const { return attrs_.get(); }
 
  private:
   OpId op_;
   std::vector<Edge> edges_;
   BackwardFn backward_;
+  std::shared_ptr<const AttrsBox> attrs_;
 };
 
 // Attaches a backward node to `output` when grad mode is on and any input requires
 // grad. Returns `output` for chaining. `backward` must return inputs.size() grads
 // (an undefined Tensor for inputs that get none).
-Tensor record(OpId op, Tensor output, const std::vector<Tensor>& inputs, BackwardFn backward);
+// Called by the dispatch path (src/autograd/dispatch.h), not by ops themselves.
+Tensor record(OpId op, Tensor output, const std::vector<Tensor>& inputs, BackwardFn backward,
+              std::shared_ptr<const AttrsBox> attrs = nullptr);
 
 // NOTE [Gradient destinations]
 // Inside a backward closure: the buffer where input i's gradient may be written

@@ -1,7 +1,8 @@
 #pragma once
 // Differentiable operations. Each one is defined once, in src/autograd/ops/, with
-// its shape rule, its call into the kernel lists, and its backward side by side
-// (NOTE [Backward closures] in node.h; NOTE [Op table] in op_table.h).
+// its attributes, shape rule, call into the kernel lists and backward side by side,
+// registered as its schema and run through the one dispatch path (NOTE [Op schema]
+// in op_schema.h; NOTE [Backward closures] in node.h; NOTE [Op table] in op_table.h).
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -91,8 +92,16 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target);
 Tensor cross_entropy(const Tensor& logits, const Tensor& target);
 Tensor mse_loss(const Tensor& prediction, const Tensor& target);
 
+// Op attributes list their fields for the schema's visitors (NOTE [Op schema]).
 struct Conv2dOptions {
   int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
+  template <typename V>
+  void fields(V&& v) {
+    v("stride_h", stride_h);
+    v("stride_w", stride_w);
+    v("pad_h", pad_h);
+    v("pad_w", pad_w);
+  }
 };
 // x [n, c, h, w], weight [oc, c, kh, kw], bias [oc] or undefined.
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), Conv2dOptions options = {});
@@ -100,6 +109,15 @@ struct Pool2dOptions {
   int64_t kernel_h = 2, kernel_w = 2;
   int64_t stride_h = 0, stride_w = 0;  // 0 = the kernel size
   int64_t pad_h = 0, pad_w = 0;
+  template <typename V>
+  void fields(V&& v) {
+    v("kernel_h", kernel_h);
+    v("kernel_w", kernel_w);
+    v("stride_h", stride_h);
+    v("stride_w", stride_w);
+    v("pad_h", pad_h);
+    v("pad_w", pad_w);
+  }
 };
 Tensor max_pool2d(const Tensor& x, Pool2dOptions options = {});
 // act(max_pool2d(conv2d(x, weight, bias, conv), pool)) as one op whose convolution

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <limits>
 #include <optional>
+#include <tuple>
 #include <vector>
 
 #include "loom/kernels/elementwise.h"
@@ -11,8 +12,6 @@
 #include "ops/op_util.h"
 
 namespace loom {
-using autograd::OpId;
-using autograd::record;
 using kernels::Window2d;
 using namespace ops_detail;
 
@@ -45,94 +44,113 @@ Window2d pool_geometry_of(const Shape& x, const Pool2dOptions& o, const char* op
   return g;
 }
 
-Window2d pool_geometry(const Tensor& x, const Pool2dOptions& o, const char* op) {
-  check_float(x, op);
-  return pool_geometry_of(x.shape(), o, op);
+Window2d pool_geometry(const TensorMeta& x, const Pool2dOptions& o, const char* op) {
+  check_float_meta(x, op);
+  return pool_geometry_of(x.shape, o, op);
 }
 
-Window2d conv_geometry(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions o, const char* op) {
-  check_float(x, op);
-  check_float(weight, op);
-  check_same_dtype(x, weight, op);
-  LOOM_CHECK(x.dim() == 4, op, ": expected an [n, c, h, w] input, got shape ", shape_str(x.shape()));
-  LOOM_CHECK(weight.dim() == 4, op, ": weight must be [out, in, kh, kw], got ", shape_str(weight.shape()));
-  LOOM_CHECK(x.size(1) == weight.size(1), op, ": input has ", x.size(1), " channels but the layer expects ",
-             weight.size(1), " (input shape ", shape_str(x.shape()), "); check the data's channel count");
+Window2d conv_geometry(const TensorMeta& x, const TensorMeta& weight, const TensorMeta& bias, Conv2dOptions o,
+                       const char* op) {
+  check_float_meta(x, op);
+  check_float_meta(weight, op);
+  check_same_dtype_meta(x, weight, op);
+  const Shape &xs = x.shape, &ws = weight.shape;
+  LOOM_CHECK(xs.size() == 4, op, ": expected an [n, c, h, w] input, got shape ", shape_str(xs));
+  LOOM_CHECK(ws.size() == 4, op, ": weight must be [out, in, kh, kw], got ", shape_str(ws));
+  LOOM_CHECK(xs[1] == ws[1], op, ": input has ", xs[1], " channels but the layer expects ", ws[1], " (input shape ",
+             shape_str(xs), "); check the data's channel count");
   LOOM_CHECK(o.stride_h > 0 && o.stride_w > 0 && o.pad_h >= 0 && o.pad_w >= 0, op,
              ": stride must be positive and padding non-negative");
   Window2d g;
-  g.n = x.size(0);
-  g.c = x.size(1);
-  g.h = x.size(2);
-  g.w = x.size(3);
-  g.oc = weight.size(0);
-  g.kh = weight.size(2);
-  g.kw = weight.size(3);
+  g.n = xs[0];
+  g.c = xs[1];
+  g.h = xs[2];
+  g.w = xs[3];
+  g.oc = ws[0];
+  g.kh = ws[2];
+  g.kw = ws[3];
   g.sh = o.stride_h;
   g.sw = o.stride_w;
   g.ph = o.pad_h;
   g.pw = o.pad_w;
   g.oh = window_output(g.h, g.kh, g.sh, g.ph);
   g.ow = window_output(g.w, g.kw, g.sw, g.pw);
-  LOOM_CHECK(g.oh > 0 && g.ow > 0, op, ": a ", g.kh, "x", g.kw, " kernel does not fit input ", shape_str(x.shape()),
+  LOOM_CHECK(g.oh > 0 && g.ow > 0, op, ": a ", g.kh, "x", g.kw, " kernel does not fit input ", shape_str(xs),
              " with padding ", g.ph, "x", g.pw);
-  if (bias.defined()) {
-    check_same_dtype(x, bias, op);
-    LOOM_CHECK(bias.dim() == 1 && bias.size(0) == g.oc, op, ": bias shape ", shape_str(bias.shape()),
+  if (bias.defined) {
+    check_same_dtype_meta(x, bias, op);
+    LOOM_CHECK(bias.shape.size() == 1 && bias.shape[0] == g.oc, op, ": bias shape ", shape_str(bias.shape),
                " does not match ", g.oc, " output channels");
   }
   return g;
 }
 
-}  // namespace
+Window2d conv_geometry(const Inputs& in, Conv2dOptions o, const char* op) {
+  return conv_geometry(TensorMeta::of(in[0]), TensorMeta::of(in[1]), TensorMeta::of(in[2]), o, op);
+}
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions o) {
-  const Window2d g = conv_geometry(x, weight, bias, o, "conv2d");
+TensorMeta conv2d_meta(OpId, const Metas& in, const Conv2dOptions& o) {
+  const Window2d g = conv_geometry(in[0], in[1], in[2], o, "conv2d");
+  return {{g.n, g.oc, g.oh, g.ow}, in[0].dtype};
+}
+
+TensorMeta pool_meta(OpId id, const Metas& in, const Pool2dOptions& o) {
+  const Window2d g = pool_geometry(in[0], o, autograd::op_name(id));
+  return {{g.n, g.c, g.oh, g.ow}, in[0].dtype};
+}
+
+OpOutput conv2d_forward(OpId, const Inputs& in, const Conv2dOptions& o) {
+  const Tensor &x = in[0], &weight = in[1], &bias = in[2];
+  const Window2d g = conv_geometry(in, o, "conv2d");
   Tensor xc = x.contiguous(), wc = weight.contiguous();
   Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
   Tensor y = Tensor::empty({g.n, g.oc, g.oh, g.ow}, x.dtype(), x.device());
   kernels::conv2d_forward_kernels()(g, xc, wc, bc, y);
   const bool gx = x.requires_grad(), gw = weight.requires_grad();
-  return record(OpId::conv2d, y, {x, weight, bias}, [g, xc, wc, gx, gw, has_bias = bias.defined()](const Tensor& gy) {
-    Tensor gyc = gy.contiguous();
-    Tensor grad_x, grad_w, grad_b;
-    if (gx) {
-      grad_x = Tensor::empty(xc.shape(), xc.dtype(), xc.device());
-      kernels::conv2d_backward_input_kernels()(g, gyc, wc, grad_x);
-    }
-    if (gw) {
-      grad_w = Tensor::empty(wc.shape(), wc.dtype(), wc.device());
-      kernels::conv2d_backward_weight_kernels()(g, xc, gyc, grad_w);
-    }
-    if (has_bias)
-      grad_b = sum(gyc, {0, 2, 3});
-    return std::vector<Tensor>{grad_x, grad_w, grad_b};
-  });
+  return {y, [g, xc, wc, gx, gw, has_bias = bias.defined()](const Tensor& gy) {
+            Tensor gyc = gy.contiguous();
+            Tensor grad_x, grad_w, grad_b;
+            if (gx) {
+              grad_x = Tensor::empty(xc.shape(), xc.dtype(), xc.device());
+              kernels::conv2d_backward_input_kernels()(g, gyc, wc, grad_x);
+            }
+            if (gw) {
+              grad_w = Tensor::empty(wc.shape(), wc.dtype(), wc.device());
+              kernels::conv2d_backward_weight_kernels()(g, xc, gyc, grad_w);
+            }
+            if (has_bias)
+              grad_b = sum(gyc, {0, 2, 3});
+            return std::vector<Tensor>{grad_x, grad_w, grad_b};
+          }};
 }
 
-Tensor max_pool2d(const Tensor& x, Pool2dOptions o) {
-  Window2d g = pool_geometry(x, o, "max_pool2d");
+OpOutput max_pool2d_forward(OpId, const Inputs& in, const Pool2dOptions& o) {
+  const Tensor& x = in[0];
+  Window2d g = pool_geometry(TensorMeta::of(x), o, "max_pool2d");
   Tensor xc = x.contiguous();
   Tensor y = Tensor::empty({g.n, g.c, g.oh, g.ow}, x.dtype(), x.device());
   Tensor argmax = Tensor::empty({g.n, g.c, g.oh, g.ow}, DType::i32, x.device());
   kernels::max_pool2d_forward_kernels()(g, xc, y, argmax);
-  return record(OpId::max_pool2d, y, {x}, [g, argmax, xs = x.shape(), dtype = x.dtype()](const Tensor& gy) {
-    Tensor gx = Tensor::empty(xs, dtype);
-    kernels::max_pool2d_backward_kernels()(g, gy.contiguous(), argmax, gx);
-    return std::vector<Tensor>{gx};
-  });
+  return {y, [g, argmax, xs = x.shape(), dtype = x.dtype()](const Tensor& gy) {
+            Tensor gx = Tensor::empty(xs, dtype);
+            kernels::max_pool2d_backward_kernels()(g, gy.contiguous(), argmax, gx);
+            return std::vector<Tensor>{gx};
+          }};
 }
 
-Tensor avg_pool2d(const Tensor& x, Pool2dOptions o) {
-  Window2d g = pool_geometry(x, o, "avg_pool2d");
+OpOutput avg_pool2d_forward(OpId, const Inputs& in, const Pool2dOptions& o) {
+  const Tensor& x = in[0];
+  Window2d g = pool_geometry(TensorMeta::of(x), o, "avg_pool2d");
   Tensor y = Tensor::empty({g.n, g.c, g.oh, g.ow}, x.dtype(), x.device());
   kernels::avg_pool2d_forward_kernels()(g, x.contiguous(), y);
-  return record(OpId::avg_pool2d, y, {x}, [g, xs = x.shape(), dtype = x.dtype()](const Tensor& gy) {
-    Tensor gx = Tensor::empty(xs, dtype);
-    kernels::avg_pool2d_backward_kernels()(g, gy.contiguous(), gx);
-    return std::vector<Tensor>{gx};
-  });
+  return {y, [g, xs = x.shape(), dtype = x.dtype()](const Tensor& gy) {
+            Tensor gx = Tensor::empty(xs, dtype);
+            kernels::avg_pool2d_backward_kernels()(g, gy.contiguous(), gx);
+            return std::vector<Tensor>{gx};
+          }};
 }
+
+}  // namespace
 
 // NOTE [Fused conv + max-pool]
 // conv2d followed by max_pool2d, as one op, so the convolution's output (the
@@ -282,16 +300,45 @@ std::vector<Tensor> conv_max_pool_backward(const ConvPoolSaved& s, const Tensor&
   return {grad_x, grad_w, grad_b};
 }
 
-}  // namespace
+struct ConvPoolAttrs {
+  Conv2dOptions conv;
+  Pool2dOptions pool;
+  Activation act = Activation::none;
+  template <typename V>
+  void fields(V&& v) {
+    v("stride_h", conv.stride_h);
+    v("stride_w", conv.stride_w);
+    v("pad_h", conv.pad_h);
+    v("pad_w", conv.pad_w);
+    v("pool_kernel_h", pool.kernel_h);
+    v("pool_kernel_w", pool.kernel_w);
+    v("pool_stride_h", pool.stride_h);
+    v("pool_stride_w", pool.stride_w);
+    v("pool_pad_h", pool.pad_h);
+    v("pool_pad_w", pool.pad_w);
+    v("activation", act);
+  }
+};
 
-Tensor conv2d_max_pool2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions co, Pool2dOptions po,
-                         Activation act) {
-  LOOM_CHECK(act == Activation::none || act == Activation::relu,
+// The conv's and the pool's windows, checked as the two ops check them.
+std::pair<Window2d, Window2d> conv_pool_geometry(const Metas& in, const ConvPoolAttrs& a) {
+  LOOM_CHECK(a.act == Activation::none || a.act == Activation::relu,
              "conv2d_max_pool2d: the fused activation must be none or relu");
+  const Window2d gc = conv_geometry(in[0], in[1], in[2], a.conv, "conv2d_max_pool2d");
+  return {gc, pool_geometry_of({gc.n, gc.oc, gc.oh, gc.ow}, a.pool, "conv2d_max_pool2d")};
+}
+
+TensorMeta conv_pool_meta(OpId, const Metas& in, const ConvPoolAttrs& a) {
+  const Window2d gp = conv_pool_geometry(in, a).second;
+  return {{gp.n, gp.c, gp.oh, gp.ow}, in[0].dtype};
+}
+
+OpOutput conv_pool_forward(OpId, const Inputs& in, const ConvPoolAttrs& a) {
+  const Tensor &x = in[0], &weight = in[1], &bias = in[2];
+  const Activation act = a.act;
   ConvPoolSaved s;
-  s.conv = conv_geometry(x, weight, bias, co, "conv2d_max_pool2d");
+  std::tie(s.conv, s.pool) = conv_pool_geometry(metas_of(in), a);
   const Window2d& gc = s.conv;
-  s.pool = pool_geometry_of({gc.n, gc.oc, gc.oh, gc.ow}, po, "conv2d_max_pool2d");
   s.x = x.contiguous();
   s.weight = weight.contiguous();
   Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
@@ -317,8 +364,40 @@ Tensor conv2d_max_pool2d(const Tensor& x, const Tensor& weight, const Tensor& bi
   s.grad_x = x.requires_grad();
   s.grad_weight = weight.requires_grad();
   s.bias = bias.defined();
-  return record(OpId::conv2d_max_pool2d, y, {x, weight, bias},
-                [s](const Tensor& gy) { return conv_max_pool_backward(s, gy); });
+  return {y, [s](const Tensor& gy) { return conv_max_pool_backward(s, gy); }};
+}
+
+constexpr OpDef<Conv2dOptions> kConv2d{
+    OpId::conv2d,  2, 3, "conv2d_forward, conv2d_backward_input, conv2d_backward_weight, reduce", conv2d_meta,
+    conv2d_forward};
+constexpr OpDef<Pool2dOptions> kMaxPool2d{OpId::max_pool2d,  1, 1, "max_pool2d_forward, max_pool2d_backward", pool_meta,
+                                          max_pool2d_forward};
+constexpr OpDef<Pool2dOptions> kAvgPool2d{OpId::avg_pool2d,  1, 1, "avg_pool2d_forward, avg_pool2d_backward", pool_meta,
+                                          avg_pool2d_forward};
+constexpr OpDef<ConvPoolAttrs> kConvMaxPool{
+    OpId::conv2d_max_pool2d,
+    2,
+    3,
+    "conv2d_forward, max_pool2d_forward, unary, binary, max_pool2d_backward, conv2d_backward_input, "
+    "conv2d_backward_weight, reduce",
+    conv_pool_meta,
+    conv_pool_forward};
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions options) {
+  return dispatch(kConv2d, {x, weight, bias}, options);
+}
+Tensor max_pool2d(const Tensor& x, Pool2dOptions options) { return dispatch(kMaxPool2d, {x}, options); }
+Tensor avg_pool2d(const Tensor& x, Pool2dOptions options) { return dispatch(kAvgPool2d, {x}, options); }
+Tensor conv2d_max_pool2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions conv,
+                         Pool2dOptions pool, Activation act) {
+  return dispatch(kConvMaxPool, {x, weight, bias}, {conv, pool, act});
 }
 
 }  // namespace loom
+
+LOOM_REGISTER_OP(conv2d, kConv2d)
+LOOM_REGISTER_OP(max_pool2d, kMaxPool2d)
+LOOM_REGISTER_OP(avg_pool2d, kAvgPool2d)
+LOOM_REGISTER_OP(conv2d_max_pool2d, kConvMaxPool)

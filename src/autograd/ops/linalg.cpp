@@ -4,8 +4,6 @@
 #include "ops/op_util.h"
 
 namespace loom {
-using autograd::OpId;
-using autograd::record;
 using namespace ops_detail;
 
 namespace {
@@ -56,26 +54,34 @@ void gemm_2d(const Tensor& a, const Tensor& b, const Tensor& out, double beta) {
   kernels::gemm_kernels()(g);
 }
 
+TensorMeta matmul_meta(OpId, const Metas& in, const NoAttrs&) {
+  const TensorMeta &a = in[0], &b = in[1];
+  check_float_meta(a, "matmul");
+  check_float_meta(b, "matmul");
+  check_same_dtype_meta(a, b, "matmul");
+  const size_t ad = a.shape.size(), bd = b.shape.size();
+  LOOM_CHECK(ad >= 2 && bd >= 2, "matmul: expected matrices (2-D or batched 3-D), got shapes ", shape_str(a.shape),
+             " and ", shape_str(b.shape));
+  LOOM_CHECK(ad <= 3 && bd <= 3, "matmul: at most one batch axis is supported, got shapes ", shape_str(a.shape),
+             " and ", shape_str(b.shape));
+  LOOM_CHECK(a.shape[ad - 1] == b.shape[bd - 2], "matmul: inner dimensions differ: ", shape_str(a.shape), " @ ",
+             shape_str(b.shape), " (", a.shape[ad - 1], " vs ", b.shape[bd - 2], ")");
+  const int64_t m = a.shape[ad - 2], n = b.shape[bd - 1];
+  if (ad == 2 && bd == 2)
+    return {{m, n}, a.dtype};
+  LOOM_CHECK(ad == 2 || bd == 2 || a.shape[0] == b.shape[0], "matmul: batch sizes differ: ", shape_str(a.shape), " @ ",
+             shape_str(b.shape));
+  return {{ad == 3 ? a.shape[0] : b.shape[0], m, n}, a.dtype};
+}
+
 Tensor matmul_forward(const Tensor& a, const Tensor& b) {
-  check_float(a, "matmul");
-  check_float(b, "matmul");
-  check_same_dtype(a, b, "matmul");
-  LOOM_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul: expected matrices (2-D or batched 3-D), got shapes ",
-             shape_str(a.shape()), " and ", shape_str(b.shape()));
-  LOOM_CHECK(a.dim() <= 3 && b.dim() <= 3, "matmul: at most one batch axis is supported, got shapes ",
-             shape_str(a.shape()), " and ", shape_str(b.shape()));
-  LOOM_CHECK(a.size(-1) == b.size(-2), "matmul: inner dimensions differ: ", shape_str(a.shape()), " @ ",
-             shape_str(b.shape()), " (", a.size(-1), " vs ", b.size(-2), ")");
+  const TensorMeta meta = matmul_meta(OpId::matmul, {TensorMeta::of(a), TensorMeta::of(b)}, {});
+  Tensor out = Tensor::empty(meta.shape, meta.dtype, a.device());
   if (a.dim() == 2 && b.dim() == 2) {
-    Tensor out = Tensor::empty({a.size(0), b.size(1)}, a.dtype(), a.device());
     gemm_2d(a, b, out, 0.0);
     return out;
   }
-  const int64_t batch = a.dim() == 3 ? a.size(0) : b.size(0);
-  LOOM_CHECK(a.dim() == 2 || b.dim() == 2 || a.size(0) == b.size(0),
-             "matmul: batch sizes differ: ", shape_str(a.shape()), " @ ", shape_str(b.shape()));
-  const int64_t m = a.size(-2), n = b.size(-1);
-  Tensor out = Tensor::empty({batch, m, n}, a.dtype(), a.device());
+  const int64_t batch = meta.shape[0], m = meta.shape[1], n = meta.shape[2];
   for (int64_t i = 0; i < batch; ++i) {
     Tensor ai = a.dim() == 3
                     ? a.as_strided({m, a.size(2)}, {a.strides()[1], a.strides()[2]}, a.offset() + i * a.strides()[0])
@@ -88,32 +94,42 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-}  // namespace
-
-Tensor matmul(const Tensor& a, const Tensor& b) {
+OpOutput matmul_op(OpId, const Inputs& in, const NoAttrs&) {
+  const Tensor &a = in[0], &b = in[1];
   Tensor out = matmul_forward(a, b);
   const bool ga = a.requires_grad(), gb = b.requires_grad();
-  return record(OpId::matmul, out, {a, b}, [a, b, ga, gb](const Tensor& g) {
-    return std::vector<Tensor>{ga ? sum_to(matmul(g, transpose(b, -1, -2)), a.shape()) : Tensor(),
-                               gb ? sum_to(matmul(transpose(a, -1, -2), g), b.shape()) : Tensor()};
-  });
+  return {out, [a, b, ga, gb](const Tensor& g) {
+            return std::vector<Tensor>{ga ? sum_to(matmul(g, transpose(b, -1, -2)), a.shape()) : Tensor(),
+                                       gb ? sum_to(matmul(transpose(a, -1, -2), g), b.shape()) : Tensor()};
+          }};
 }
 
-namespace {
-
-void check_linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const char* op) {
-  check_float(x, op);
-  check_float(weight, op);
-  check_same_dtype(x, weight, op);
-  LOOM_CHECK(weight.dim() == 2, op, ": weight must be [out, in], got ", shape_str(weight.shape()));
-  LOOM_CHECK(x.dim() >= 1 && x.size(-1) == weight.size(1), op, ": input has ", x.dim() ? x.size(-1) : 0,
-             " features but the layer expects ", weight.size(1), " (input shape ", shape_str(x.shape()),
-             ", weight shape ", shape_str(weight.shape()), ")");
-  if (bias.defined()) {
-    check_same_dtype(x, bias, op);
-    LOOM_CHECK(bias.dim() == 1 && bias.size(0) == weight.size(0), op, ": bias shape ", shape_str(bias.shape()),
-               " does not match ", weight.size(0), " output features");
+// x[..., in], weight [out, in], bias [out] or none -> [..., out]. Also the rule
+// for linear_act, whose activation does not change the shape.
+TensorMeta linear_meta(OpId id, const Metas& in, const auto&) {
+  const char* op = autograd::op_name(id);
+  const TensorMeta &x = in[0], &weight = in[1];
+  const TensorMeta bias = in.size() > 2 ? in[2] : TensorMeta::none();
+  check_float_meta(x, op);
+  check_float_meta(weight, op);
+  check_same_dtype_meta(x, weight, op);
+  LOOM_CHECK(weight.shape.size() == 2, op, ": weight must be [out, in], got ", shape_str(weight.shape));
+  LOOM_CHECK(!x.shape.empty() && x.shape.back() == weight.shape[1], op, ": input has ",
+             x.shape.empty() ? 0 : x.shape.back(), " features but the layer expects ", weight.shape[1],
+             " (input shape ", shape_str(x.shape), ", weight shape ", shape_str(weight.shape), ")");
+  if (bias.defined) {
+    check_same_dtype_meta(x, bias, op);
+    LOOM_CHECK(bias.shape.size() == 1 && bias.shape[0] == weight.shape[0], op, ": bias shape ", shape_str(bias.shape),
+               " does not match ", weight.shape[0], " output features");
   }
+  Shape out = x.shape;
+  out.back() = weight.shape[0];
+  return {out, x.dtype};
+}
+
+void check_linear(const Tensor& x, const Tensor& weight, const Tensor& bias, OpId id) {
+  // The checks are cheap next to a GEMM; the metas copy three small shapes.
+  linear_meta(id, {TensorMeta::of(x), TensorMeta::of(weight), TensorMeta::of(bias)}, NoAttrs{});
 }
 
 // A Linear's weight gradient gz^T @ x, written straight into the weight's gradient
@@ -126,12 +142,12 @@ Tensor linear_weight_grad(const Tensor& gz, const Tensor& x2, const Tensor& weig
   return out;
 }
 
-}  // namespace
-
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  check_linear(x, weight, bias, "linear");
-  const int64_t in = weight.size(1), out_features = weight.size(0);
-  Tensor x2 = x.contiguous().view({-1, in});
+OpOutput linear_forward(OpId id, const Inputs& in, const NoAttrs&) {
+  const Tensor &x = in[0], &weight = in[1];
+  const Tensor bias = in.size() > 2 ? in[2] : Tensor();
+  check_linear(x, weight, bias, id);
+  const int64_t in_features = weight.size(1), out_features = weight.size(0);
+  Tensor x2 = x.contiguous().view({-1, in_features});
   const int64_t rows = x2.size(0);
   Tensor y = Tensor::empty({rows, out_features}, x.dtype(), x.device());
   if (bias.defined()) {
@@ -142,13 +158,12 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   out_shape.back() = out_features;
   Tensor out = y.view(out_shape);
   const bool gx = x.requires_grad(), gw = weight.requires_grad();
-  return record(OpId::linear, out, {x, weight, bias},
-                [x2, weight, gx, gw, xs = x.shape(), has_bias = bias.defined()](const Tensor& g) {
-                  Tensor g2 = g.contiguous().view({-1, weight.size(0)});
-                  return std::vector<Tensor>{gx ? reshape(matmul(g2, weight), xs) : Tensor(),
-                                             gw ? linear_weight_grad(g2, x2, weight) : Tensor(),
-                                             has_bias ? sum(g2, {0}) : Tensor()};
-                });
+  return {out, [x2, weight, gx, gw, xs = x.shape(), has_bias = bias.defined()](const Tensor& g) {
+            Tensor g2 = g.contiguous().view({-1, weight.size(0)});
+            return std::vector<Tensor>{gx ? reshape(matmul(g2, weight), xs) : Tensor(),
+                                       gw ? linear_weight_grad(g2, x2, weight) : Tensor(),
+                                       has_bias ? sum(g2, {0}) : Tensor()};
+          }};
 }
 
 // NOTE [Fused linear]
@@ -157,10 +172,21 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
 // pass computing grad_z = grad_y * act'(z) together with the bias gradient (its
 // column sums), then the two GEMMs. relu saves only its output (y > 0 exactly where
 // z > 0); gelu saves z. nn::Sequential uses it for a Linear followed by ReLU/GELU.
-Tensor linear_act(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation act) {
-  check_linear(x, weight, bias, "linear_act");
-  const int64_t in = weight.size(1), out_features = weight.size(0);
-  Tensor x2 = x.contiguous().view({-1, in});
+struct LinearActAttrs {
+  Activation act = Activation::none;
+  template <typename V>
+  void fields(V&& v) {
+    v("activation", act);
+  }
+};
+
+OpOutput linear_act_forward(OpId id, const Inputs& in, const LinearActAttrs& a) {
+  const Tensor &x = in[0], &weight = in[1];
+  const Tensor bias = in.size() > 2 ? in[2] : Tensor();
+  const Activation act = a.act;
+  check_linear(x, weight, bias, id);
+  const int64_t in_features = weight.size(1), out_features = weight.size(0);
+  Tensor x2 = x.contiguous().view({-1, in_features});
   const int64_t rows = x2.size(0);
   Tensor y = Tensor::empty({rows, out_features}, x.dtype(), x.device());
   gemm_2d(x2, transpose(weight.detach(), 0, 1), y, 0.0);
@@ -172,17 +198,35 @@ Tensor linear_act(const Tensor& x, const Tensor& weight, const Tensor& bias, Act
   // NOTE [Saved outputs]: the saved output is a detached alias.
   Tensor saved = act == Activation::relu ? y.detach() : pre;
   const bool gx = x.requires_grad(), gw = weight.requires_grad(), gb = bias.defined() && bias.requires_grad();
-  return record(OpId::linear_act, out, {x, weight, bias},
-                [x2, weight, saved, act, gx, gw, gb, xs = x.shape()](const Tensor& g) {
-                  Tensor g2 = g.contiguous().view({-1, weight.size(0)});
-                  Tensor gz = Tensor::empty(g2.shape(), g2.dtype(), g2.device());
-                  Tensor gbias = gb ? autograd::gradient_destination(2) : Tensor();
-                  if (gb && !gbias.defined())
-                    gbias = Tensor::empty({weight.size(0)}, g2.dtype(), g2.device());
-                  kernels::bias_act_backward_kernels()(act, g2, saved, gz, gbias);
-                  return std::vector<Tensor>{gx ? reshape(matmul(gz, weight), xs) : Tensor(),
-                                             gw ? linear_weight_grad(gz, x2, weight) : Tensor(), gbias};
-                });
+  return {out, [x2, weight, saved, act, gx, gw, gb, xs = x.shape()](const Tensor& g) {
+            Tensor g2 = g.contiguous().view({-1, weight.size(0)});
+            Tensor gz = Tensor::empty(g2.shape(), g2.dtype(), g2.device());
+            Tensor gbias = gb ? autograd::gradient_destination(2) : Tensor();
+            if (gb && !gbias.defined())
+              gbias = Tensor::empty({weight.size(0)}, g2.dtype(), g2.device());
+            kernels::bias_act_backward_kernels()(act, g2, saved, gz, gbias);
+            return std::vector<Tensor>{gx ? reshape(matmul(gz, weight), xs) : Tensor(),
+                                       gw ? linear_weight_grad(gz, x2, weight) : Tensor(), gbias};
+          }};
+}
+
+constexpr OpDef<NoAttrs> kMatmul{OpId::matmul, 2, 2, "gemm", matmul_meta, matmul_op};
+constexpr OpDef<NoAttrs> kLinear{OpId::linear, 2, 3, "gemm, reduce", linear_meta, linear_forward};
+constexpr OpDef<LinearActAttrs> kLinearAct{OpId::linear_act,  2, 3, "gemm, bias_act, bias_act_backward", linear_meta,
+                                           linear_act_forward};
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) { return dispatch(kMatmul, {a, b}, {}); }
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  return dispatch(kLinear, {x, weight, bias}, {});
+}
+Tensor linear_act(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation act) {
+  return dispatch(kLinearAct, {x, weight, bias}, {act});
 }
 
 }  // namespace loom
+
+LOOM_REGISTER_OP(matmul, kMatmul)
+LOOM_REGISTER_OP(linear, kLinear)
+LOOM_REGISTER_OP(linear_act, kLinearAct)

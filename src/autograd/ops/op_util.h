@@ -1,11 +1,63 @@
 #pragma once
 // Helpers shared by the op definitions.
+#include "../dispatch.h"
 #include "loom/autograd/node.h"
 #include "loom/autograd/ops.h"
 #include "loom/kernels/elementwise.h"
 #include "loom/runtime/profiler.h"
 
 namespace loom::ops_detail {
+using autograd::dispatch;
+using autograd::NoAttrs;
+using autograd::OpDef;
+using autograd::OpId;
+using autograd::OpOutput;
+using autograd::TensorMeta;
+using Inputs = std::vector<Tensor>;
+using Metas = std::vector<TensorMeta>;
+
+// One scalar attribute (add_scalar's value, pow_scalar's exponent).
+struct ScalarAttrs {
+  double value = 0.0;
+  template <typename V>
+  void fields(V&& v) {
+    v("value", value);
+  }
+};
+// One axis (softmax, squeeze, unsqueeze).
+struct AxisAttrs {
+  int64_t axis = -1;
+  template <typename V>
+  void fields(V&& v) {
+    v("axis", axis);
+  }
+};
+// A target shape (reshape, expand, sum_to).
+struct ShapeAttrs {
+  Shape shape;
+  template <typename V>
+  void fields(V&& v) {
+    v("shape", shape);
+  }
+};
+
+// The checks of the shape rules and of the ops themselves: one message for both.
+[[noreturn]] void throw_not_float(bool defined, DType dtype, const Shape& shape, const char* op);
+[[noreturn]] void throw_dtypes_differ(DType a, DType b, const char* op);
+inline void check_float_meta(const TensorMeta& x, const char* op) {
+  if (!x.defined || (x.dtype != DType::f32 && x.dtype != DType::f64))
+    throw_not_float(x.defined, x.dtype, x.shape, op);
+}
+inline void check_same_dtype_meta(const TensorMeta& a, const TensorMeta& b, const char* op) {
+  if (a.dtype != b.dtype)
+    throw_dtypes_differ(a.dtype, b.dtype, op);
+}
+// Rules shared by several ops.
+TensorMeta same_as_input(OpId id, const Metas& in, const auto&) {
+  check_float_meta(in[0], autograd::op_name(id));
+  return in[0];
+}
+TensorMeta broadcast_meta(OpId id, const Metas& in, const NoAttrs&);
 
 // NOTE [Saved outputs]
 // A backward closure that needs its op's output captures out.detach(), never
@@ -14,24 +66,18 @@ namespace loom::ops_detail {
 
 inline Tensor empty_like(const Tensor& x) { return Tensor::empty(x.shape(), x.dtype(), x.device()); }
 
-// Marks where op `op` starts on this thread, for its forward span (NOTE [Op spans]
-// in node.cpp). Call only while the profiler is on.
-void profile_op_begin(const char* op);
-
 // Ops compute in floating point; integer inputs are a user error with a clear message.
-// Every op checks its inputs first, so this is also where its forward span begins.
 inline void check_float(const Tensor& x, const char* op) {
-  if (runtime::profiler_enabled())
-    profile_op_begin(op);
-  LOOM_CHECK(x.defined(), op, ": input tensor is undefined");
-  LOOM_CHECK(x.dtype() == DType::f32 || x.dtype() == DType::f64, op, ": expected an f32 or f64 tensor, got ",
-             dtype_name(x.dtype()), " with shape ", shape_str(x.shape()));
+  if (!x.defined() || (x.dtype() != DType::f32 && x.dtype() != DType::f64))
+    throw_not_float(x.defined(), x.defined() ? x.dtype() : DType::f32, x.defined() ? x.shape() : Shape{}, op);
 }
 
 inline void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
-  LOOM_CHECK(a.dtype() == b.dtype(), op, ": dtypes differ (", dtype_name(a.dtype()), " and ", dtype_name(b.dtype()),
-             ")");
+  if (a.dtype() != b.dtype())
+    throw_dtypes_differ(a.dtype(), b.dtype(), op);
 }
+// The metas of an op's inputs, for the forward to call its own shape rule.
+inline Metas metas_of(const Inputs& inputs) { return autograd::detail::metas(inputs); }
 
 // A view of x broadcast to `shape` (stride 0 on the broadcast axes).
 Tensor broadcast_view(const Tensor& x, const Shape& shape);

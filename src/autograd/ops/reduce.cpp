@@ -6,8 +6,6 @@
 #include "ops/op_util.h"
 
 namespace loom {
-using autograd::OpId;
-using autograd::record;
 using kernels::ReduceOp;
 using namespace ops_detail;
 
@@ -93,47 +91,111 @@ Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& axes, co
 
 }  // namespace
 
-Tensor sum(const Tensor& x, std::vector<int64_t> axes, bool keepdim) {
-  axes = normalize_axes(std::move(axes), x.dim(), "sum");
-  Tensor out = reduce(ReduceOp::sum, x, axes, "sum");
-  if (!keepdim)
-    out = out.view(reduced_shape(x.shape(), axes, false));
-  return record(OpId::sum, out, {x}, [xs = x.shape(), ks = reduced_shape(x.shape(), axes, true)](const Tensor& g) {
-    return std::vector<Tensor>{contiguous(expand(reshape(g, ks), xs))};
-  });
+namespace {
+
+struct ReduceAttrs {
+  std::vector<int64_t> axes;  // empty: every axis
+  bool keepdim = false;
+  template <typename V>
+  void fields(V&& v) {
+    v("axes", axes);
+    v("keepdim", keepdim);
+  }
+};
+
+TensorMeta reduce_meta(OpId id, const Metas& in, const ReduceAttrs& a) {
+  const char* name = autograd::op_name(id);
+  check_float_meta(in[0], name);
+  const int64_t ndim = static_cast<int64_t>(in[0].shape.size());
+  if (id == OpId::amax)
+    LOOM_CHECK(a.axes.size() == 1, "amax: takes one axis, got ", a.axes.size());
+  const auto axes = normalize_axes(a.axes, ndim, name);
+  return {reduced_shape(in[0].shape, axes, a.keepdim), in[0].dtype};
 }
 
-Tensor mean(const Tensor& x, std::vector<int64_t> axes, bool keepdim) {
-  axes = normalize_axes(std::move(axes), x.dim(), "mean");
+OpOutput sum_forward(OpId, const Inputs& in, const ReduceAttrs& a) {
+  const Tensor& x = in[0];
+  const auto axes = normalize_axes(a.axes, x.dim(), "sum");
+  Tensor out = reduce(ReduceOp::sum, x, axes, "sum");
+  if (!a.keepdim)
+    out = out.view(reduced_shape(x.shape(), axes, false));
+  return {out, [xs = x.shape(), ks = reduced_shape(x.shape(), axes, true)](const Tensor& g) {
+            return std::vector<Tensor>{contiguous(expand(reshape(g, ks), xs))};
+          }};
+}
+
+OpOutput mean_forward(OpId, const Inputs& in, const ReduceAttrs& a) {
+  const Tensor& x = in[0];
+  const auto axes = normalize_axes(a.axes, x.dim(), "mean");
   int64_t count = 1;
-  for (int64_t a : axes)
-    count *= x.size(a);
+  for (int64_t ax : axes)
+    count *= x.size(ax);
   LOOM_CHECK(count > 0, "mean: reducing over an empty axis of shape ", shape_str(x.shape()));
   Tensor out = reduce(ReduceOp::sum, x, axes, "mean");
   mul_(out, 1.0 / static_cast<double>(count));
-  if (!keepdim)
+  if (!a.keepdim)
     out = out.view(reduced_shape(x.shape(), axes, false));
-  return record(OpId::mean, out, {x},
-                [xs = x.shape(), ks = reduced_shape(x.shape(), axes, true), count](const Tensor& g) {
-                  return std::vector<Tensor>{
-                      contiguous(expand(reshape(mul_scalar(g, 1.0 / static_cast<double>(count)), ks), xs))};
-                });
+  return {out, [xs = x.shape(), ks = reduced_shape(x.shape(), axes, true), count](const Tensor& g) {
+            return std::vector<Tensor>{
+                contiguous(expand(reshape(mul_scalar(g, 1.0 / static_cast<double>(count)), ks), xs))};
+          }};
 }
 
-Tensor amax(const Tensor& x, int64_t axis, bool keepdim) {
-  axis = normalize_axis(axis, x.dim(), "amax: axis");
+OpOutput amax_forward(OpId, const Inputs& in, const ReduceAttrs& a) {
+  const Tensor& x = in[0];
+  LOOM_CHECK(a.axes.size() == 1, "amax: takes one axis, got ", a.axes.size());
+  const int64_t axis = normalize_axis(a.axes[0], x.dim(), "amax: axis");
   Tensor out = reduce(ReduceOp::max, x, {axis}, "amax");
   Shape ks = out.shape();
   Tensor kept = out.detach();
-  if (!keepdim)
+  if (!a.keepdim)
     out = out.view(reduced_shape(x.shape(), {axis}, false));
   // The gradient is shared evenly between tied maxima, as torch.amax.
-  return record(OpId::amax, out, {x}, [x, kept, ks, axis](const Tensor& g) {
-    Tensor is_max = equal(x.detach(), kept);
-    Tensor count = sum(is_max, {axis}, true);
-    return std::vector<Tensor>{mul(is_max, div(reshape(g, ks), count))};
-  });
+  return {out, [x, kept, ks, axis](const Tensor& g) {
+            Tensor is_max = equal(x.detach(), kept);
+            Tensor count = sum(is_max, {axis}, true);
+            return std::vector<Tensor>{mul(is_max, div(reshape(g, ks), count))};
+          }};
 }
+
+TensorMeta sum_to_meta(OpId, const Metas& in, const ShapeAttrs& a) {
+  check_float_meta(in[0], "sum_to");
+  LOOM_CHECK(broadcast_shapes(a.shape, in[0].shape, "sum_to") == in[0].shape, "sum_to: shape ", shape_str(in[0].shape),
+             " cannot be summed to ", shape_str(a.shape));
+  return {a.shape, in[0].dtype};
+}
+
+OpOutput sum_to_forward(OpId id, const Inputs& in, const ShapeAttrs& a) {
+  const Tensor& x = in[0];
+  const Shape& shape = sum_to_meta(id, {TensorMeta::of(x)}, a).shape;
+  const int64_t lead = x.dim() - static_cast<int64_t>(shape.size());
+  std::vector<int64_t> axes;
+  for (int64_t i = 0; i < x.dim(); ++i) {
+    if (i < lead || (shape[i - lead] == 1 && x.size(i) != 1))
+      axes.push_back(i);
+  }
+  Tensor out;
+  {
+    NoGradGuard no_grad;  // sum_to records one node for itself
+    out = reshape(sum(x, axes, true), shape);
+  }
+  return {out, [xs = x.shape()](const Tensor& g) { return std::vector<Tensor>{contiguous(expand(g, xs))}; }};
+}
+
+constexpr OpDef<ReduceAttrs> kSum{OpId::sum, 1, 1, "reduce", reduce_meta, sum_forward};
+constexpr OpDef<ReduceAttrs> kMean{OpId::mean, 1, 1, "reduce, unary", reduce_meta, mean_forward};
+constexpr OpDef<ReduceAttrs> kAmax{OpId::amax, 1, 1, "reduce, binary", reduce_meta, amax_forward};
+constexpr OpDef<ShapeAttrs> kSumTo{OpId::sum_to, 1, 1, "reduce", sum_to_meta, sum_to_forward};
+
+}  // namespace
+
+Tensor sum(const Tensor& x, std::vector<int64_t> axes, bool keepdim) {
+  return dispatch(kSum, {x}, {std::move(axes), keepdim});
+}
+Tensor mean(const Tensor& x, std::vector<int64_t> axes, bool keepdim) {
+  return dispatch(kMean, {x}, {std::move(axes), keepdim});
+}
+Tensor amax(const Tensor& x, int64_t axis, bool keepdim) { return dispatch(kAmax, {x}, {{axis}, keepdim}); }
 
 Tensor argmax(const Tensor& x, int64_t axis, bool keepdim) {
   axis = normalize_axis(axis, x.dim(), "argmax: axis");
@@ -146,21 +208,12 @@ Tensor argmax(const Tensor& x, int64_t axis, bool keepdim) {
 Tensor sum_to(const Tensor& x, const Shape& shape) {
   if (x.shape() == shape)
     return x;
-  LOOM_CHECK(broadcast_shapes(shape, x.shape(), "sum_to") == x.shape(), "sum_to: shape ", shape_str(x.shape()),
-             " cannot be summed to ", shape_str(shape));
-  const int64_t lead = x.dim() - static_cast<int64_t>(shape.size());
-  std::vector<int64_t> axes;
-  for (int64_t i = 0; i < x.dim(); ++i) {
-    if (i < lead || (shape[i - lead] == 1 && x.size(i) != 1))
-      axes.push_back(i);
-  }
-  Tensor out;
-  {
-    NoGradGuard no_grad;  // sum_to records one node for itself
-    out = reshape(sum(x, axes, true), shape);
-  }
-  return record(OpId::sum_to, out, {x},
-                [xs = x.shape()](const Tensor& g) { return std::vector<Tensor>{contiguous(expand(g, xs))}; });
+  return dispatch(kSumTo, {x}, {shape});
 }
 
 }  // namespace loom
+
+LOOM_REGISTER_OP(sum, kSum)
+LOOM_REGISTER_OP(mean, kMean)
+LOOM_REGISTER_OP(amax, kAmax)
+LOOM_REGISTER_OP(sum_to, kSumTo)

@@ -7,8 +7,6 @@
 #include "ops/op_util.h"
 
 namespace loom {
-using autograd::OpId;
-using autograd::record;
 using namespace ops_detail;
 
 namespace {
@@ -50,8 +48,11 @@ std::optional<Shape> view_strides(const Tensor& x, const Shape& shape) {
 }
 }  // namespace
 
-Tensor reshape(const Tensor& x, const Shape& requested) {
-  LOOM_CHECK(x.defined(), "reshape: input tensor is undefined");
+namespace {
+
+// The shape `requested` means for `numel` elements of `from` (resolving one -1).
+Shape reshape_target(const Shape& from, const Shape& requested) {
+  const int64_t numel = shape_numel(from);
   Shape shape = requested;
   int64_t known = 1, infer = -1;
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -64,154 +65,298 @@ Tensor reshape(const Tensor& x, const Shape& requested) {
     }
   }
   if (infer >= 0) {
-    LOOM_CHECK(known != 0 && x.numel() % known == 0, "reshape: cannot reshape a tensor of shape ", shape_str(x.shape()),
+    LOOM_CHECK(known != 0 && numel % known == 0, "reshape: cannot reshape a tensor of shape ", shape_str(from),
                " into ", shape_str(requested));
-    shape[infer] = x.numel() / known;
+    shape[infer] = numel / known;
   }
-  LOOM_CHECK(shape_numel(shape) == x.numel(), "reshape: cannot reshape a tensor of shape ", shape_str(x.shape()), " (",
-             x.numel(), " elements) into ", shape_str(requested), " (", shape_numel(shape), " elements)");
+  LOOM_CHECK(shape_numel(shape) == numel, "reshape: cannot reshape a tensor of shape ", shape_str(from), " (", numel,
+             " elements) into ", shape_str(requested), " (", shape_numel(shape), " elements)");
+  return shape;
+}
+
+void check_defined_meta(const TensorMeta& x, const char* op) {
+  LOOM_CHECK(x.defined, op, ": input tensor is undefined");
+}
+
+TensorMeta reshape_meta(OpId, const Metas& in, const ShapeAttrs& a) {
+  check_defined_meta(in[0], "reshape");
+  return {reshape_target(in[0].shape, a.shape), in[0].dtype};
+}
+
+OpOutput reshape_forward(OpId, const Inputs& in, const ShapeAttrs& a) {
+  const Tensor& x = in[0];
+  LOOM_CHECK(x.defined(), "reshape: input tensor is undefined");
+  const Shape shape = reshape_target(x.shape(), a.shape);
   auto strides = view_strides(x, shape);
   Tensor out = strides ? x.as_strided(shape, *strides, x.offset()) : x.clone().view(shape);
-  return record(OpId::reshape, out, {x},
-                [xs = x.shape()](const Tensor& g) { return std::vector<Tensor>{reshape(g, xs)}; });
+  return {out, [xs = x.shape()](const Tensor& g) { return std::vector<Tensor>{reshape(g, xs)}; }};
 }
 
-Tensor flatten(const Tensor& x, int64_t start_axis, int64_t end_axis) {
-  LOOM_CHECK(x.defined(), "flatten: input tensor is undefined");
-  if (x.dim() == 0)
-    return reshape(x, {1});
-  start_axis = normalize_axis(start_axis, x.dim(), "flatten: start axis");
-  end_axis = normalize_axis(end_axis, x.dim(), "flatten: end axis");
+struct FlattenAttrs {
+  int64_t start_axis = 1, end_axis = -1;
+  template <typename V>
+  void fields(V&& v) {
+    v("start_axis", start_axis);
+    v("end_axis", end_axis);
+  }
+};
+
+Shape flattened_shape(const Shape& from, const FlattenAttrs& a) {
+  const auto ndim = static_cast<int64_t>(from.size());
+  if (ndim == 0)
+    return {1};
+  const int64_t start_axis = normalize_axis(a.start_axis, ndim, "flatten: start axis");
+  const int64_t end_axis = normalize_axis(a.end_axis, ndim, "flatten: end axis");
   LOOM_CHECK(start_axis <= end_axis, "flatten: start axis ", start_axis, " is after end axis ", end_axis);
-  Shape shape;
-  for (int64_t i = 0; i < start_axis; ++i)
-    shape.push_back(x.size(i));
+  Shape shape(from.begin(), from.begin() + start_axis);
   int64_t merged = 1;
   for (int64_t i = start_axis; i <= end_axis; ++i)
-    merged *= x.size(i);
+    merged *= from[i];
   shape.push_back(merged);
-  for (int64_t i = end_axis + 1; i < x.dim(); ++i)
-    shape.push_back(x.size(i));
+  shape.insert(shape.end(), from.begin() + end_axis + 1, from.end());
+  return shape;
+}
+
+TensorMeta flatten_meta(OpId, const Metas& in, const FlattenAttrs& a) {
+  check_defined_meta(in[0], "flatten");
+  return {flattened_shape(in[0].shape, a), in[0].dtype};
+}
+
+OpOutput flatten_forward(OpId, const Inputs& in, const FlattenAttrs& a) {
+  const Tensor& x = in[0];
+  LOOM_CHECK(x.defined(), "flatten: input tensor is undefined");
   Tensor out;
   {
     NoGradGuard no_grad;
-    out = reshape(x, shape);
+    out = reshape(x, flattened_shape(x.shape(), a));
   }
-  return record(OpId::flatten, out, {x},
-                [xs = x.shape()](const Tensor& g) { return std::vector<Tensor>{reshape(g, xs)}; });
+  return {out, [xs = x.shape()](const Tensor& g) { return std::vector<Tensor>{reshape(g, xs)}; }};
 }
 
-Tensor permute(const Tensor& x, const std::vector<int64_t>& order) {
-  LOOM_CHECK(static_cast<int64_t>(order.size()) == x.dim(), "permute: order has ", order.size(),
-             " axes but the tensor has ", x.dim(), " (shape ", shape_str(x.shape()), ")");
-  std::vector<int64_t> axes(order.size()), inverse(order.size());
-  Shape shape, strides;
+struct PermuteAttrs {
+  std::vector<int64_t> order;
+  template <typename V>
+  void fields(V&& v) {
+    v("order", order);
+  }
+};
+
+// The permuted axes (normalised), checked.
+std::vector<int64_t> permutation(const std::vector<int64_t>& order, const Shape& shape) {
+  const auto ndim = static_cast<int64_t>(shape.size());
+  LOOM_CHECK(static_cast<int64_t>(order.size()) == ndim, "permute: order has ", order.size(),
+             " axes but the tensor has ", ndim, " (shape ", shape_str(shape), ")");
+  std::vector<int64_t> axes(order.size());
   std::vector<bool> seen(order.size(), false);
   for (size_t i = 0; i < order.size(); ++i) {
-    int64_t a = normalize_axis(order[i], x.dim(), "permute: axis");
-    LOOM_CHECK(!seen[a], "permute: axis ", a, " appears twice");
-    seen[a] = true;
-    axes[i] = a;
-    inverse[a] = static_cast<int64_t>(i);
-    shape.push_back(x.size(a));
-    strides.push_back(x.strides()[a]);
+    const int64_t ax = normalize_axis(order[i], ndim, "permute: axis");
+    LOOM_CHECK(!seen[ax], "permute: axis ", ax, " appears twice");
+    seen[ax] = true;
+    axes[i] = ax;
   }
-  Tensor out = x.as_strided(shape, strides, x.offset());
-  return record(OpId::permute, out, {x},
-                [inverse](const Tensor& g) { return std::vector<Tensor>{permute(g, inverse)}; });
+  return axes;
 }
 
-Tensor transpose(const Tensor& x, int64_t a, int64_t b) {
-  a = normalize_axis(a, x.dim(), "transpose: axis");
-  b = normalize_axis(b, x.dim(), "transpose: axis");
-  std::vector<int64_t> order(x.dim());
+TensorMeta permute_meta(OpId, const Metas& in, const PermuteAttrs& a) {
+  check_defined_meta(in[0], "permute");
+  Shape shape;
+  for (int64_t ax : permutation(a.order, in[0].shape))
+    shape.push_back(in[0].shape[ax]);
+  return {shape, in[0].dtype};
+}
+
+OpOutput permute_forward(OpId, const Inputs& in, const PermuteAttrs& a) {
+  const Tensor& x = in[0];
+  const auto axes = permutation(a.order, x.shape());
+  std::vector<int64_t> inverse(axes.size());
+  Shape shape, strides;
+  for (size_t i = 0; i < axes.size(); ++i) {
+    inverse[axes[i]] = static_cast<int64_t>(i);
+    shape.push_back(x.size(axes[i]));
+    strides.push_back(x.strides()[axes[i]]);
+  }
+  Tensor out = x.as_strided(shape, strides, x.offset());
+  return {out, [inverse](const Tensor& g) { return std::vector<Tensor>{permute(g, inverse)}; }};
+}
+
+struct TransposeAttrs {
+  int64_t a = 0, b = 1;
+  template <typename V>
+  void fields(V&& v) {
+    v("a", a);
+    v("b", b);
+  }
+};
+
+std::vector<int64_t> transpose_order(const TransposeAttrs& t, int64_t ndim) {
+  const int64_t a = normalize_axis(t.a, ndim, "transpose: axis"), b = normalize_axis(t.b, ndim, "transpose: axis");
+  std::vector<int64_t> order(ndim);
   std::iota(order.begin(), order.end(), 0);
   std::swap(order[a], order[b]);
+  return order;
+}
+
+TensorMeta transpose_meta(OpId id, const Metas& in, const TransposeAttrs& t) {
+  check_defined_meta(in[0], "transpose");
+  return permute_meta(id, in, {transpose_order(t, static_cast<int64_t>(in[0].shape.size()))});
+}
+
+OpOutput transpose_forward(OpId, const Inputs& in, const TransposeAttrs& t) {
+  const Tensor& x = in[0];
   Tensor out;
   {
     NoGradGuard no_grad;
-    out = permute(x, order);
+    out = permute(x, transpose_order(t, x.dim()));
   }
-  return record(OpId::transpose, out, {x}, [a, b](const Tensor& g) { return std::vector<Tensor>{transpose(g, a, b)}; });
+  return {out, [t](const Tensor& g) { return std::vector<Tensor>{transpose(g, t.a, t.b)}; }};
 }
 
-Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end, int64_t step) {
-  axis = normalize_axis(axis, x.dim(), "slice: axis");
-  LOOM_CHECK(step >= 1, "slice: step must be positive, got ", step);
-  const int64_t n = x.size(axis);
-  if (start < 0)
-    start += n;
-  if (end < 0)
-    end += n;
-  start = std::clamp<int64_t>(start, 0, n);
-  end = std::clamp<int64_t>(end, start, n);
+struct SliceAttrs {
+  int64_t axis = 0, start = 0, end = 0, step = 1;
+  template <typename V>
+  void fields(V&& v) {
+    v("axis", axis);
+    v("start", start);
+    v("end", end);
+    v("step", step);
+  }
+};
+
+// The slice with its axis normalised and its bounds clamped, as Python slices.
+SliceAttrs resolved_slice(SliceAttrs s, const Shape& shape) {
+  s.axis = normalize_axis(s.axis, static_cast<int64_t>(shape.size()), "slice: axis");
+  LOOM_CHECK(s.step >= 1, "slice: step must be positive, got ", s.step);
+  const int64_t n = shape[s.axis];
+  if (s.start < 0)
+    s.start += n;
+  if (s.end < 0)
+    s.end += n;
+  s.start = std::clamp<int64_t>(s.start, 0, n);
+  s.end = std::clamp<int64_t>(s.end, s.start, n);
+  return s;
+}
+
+TensorMeta slice_meta(OpId, const Metas& in, const SliceAttrs& a) {
+  check_defined_meta(in[0], "slice");
+  const SliceAttrs s = resolved_slice(a, in[0].shape);
+  Shape shape = in[0].shape;
+  shape[s.axis] = (s.end - s.start + s.step - 1) / s.step;
+  return {shape, in[0].dtype};
+}
+
+OpOutput slice_forward(OpId, const Inputs& in, const SliceAttrs& a) {
+  const Tensor& x = in[0];
+  const SliceAttrs s = resolved_slice(a, x.shape());
   Shape shape = x.shape(), strides = x.strides();
-  shape[axis] = (end - start + step - 1) / step;
-  strides[axis] *= step;
-  Tensor out = x.as_strided(shape, strides, x.offset() + start * x.strides()[axis]);
-  return record(OpId::slice, out, {x}, [xs = x.shape(), axis, start, step](const Tensor& g) {
-    // Scatter the gradient back into zeros of the input's shape.
-    Tensor gx = Tensor::zeros(xs, g.dtype(), g.device());
-    Shape st = gx.strides();
-    Shape gs = g.shape();
-    st[axis] *= step;
-    gx.as_strided(gs, st, start * gx.strides()[axis]).copy_(g);
-    return std::vector<Tensor>{gx};
-  });
+  shape[s.axis] = (s.end - s.start + s.step - 1) / s.step;
+  strides[s.axis] *= s.step;
+  Tensor out = x.as_strided(shape, strides, x.offset() + s.start * x.strides()[s.axis]);
+  return {out, [xs = x.shape(), axis = s.axis, start = s.start, step = s.step](const Tensor& g) {
+            // Scatter the gradient back into zeros of the input's shape.
+            Tensor gx = Tensor::zeros(xs, g.dtype(), g.device());
+            Shape st = gx.strides();
+            Shape gs = g.shape();
+            st[axis] *= step;
+            gx.as_strided(gs, st, start * gx.strides()[axis]).copy_(g);
+            return std::vector<Tensor>{gx};
+          }};
 }
 
-Tensor expand(const Tensor& x, const Shape& shape) {
-  LOOM_CHECK(broadcast_shapes(x.shape(), shape, "expand") == shape, "expand: cannot expand shape ",
-             shape_str(x.shape()), " to ", shape_str(shape));
-  Tensor out = fresh_view(broadcast_view(x, shape));
-  return record(OpId::expand, out, {x},
-                [xs = x.shape()](const Tensor& g) { return std::vector<Tensor>{sum_to(g, xs)}; });
+TensorMeta expand_meta(OpId, const Metas& in, const ShapeAttrs& a) {
+  check_defined_meta(in[0], "expand");
+  LOOM_CHECK(broadcast_shapes(in[0].shape, a.shape, "expand") == a.shape, "expand: cannot expand shape ",
+             shape_str(in[0].shape), " to ", shape_str(a.shape));
+  return {a.shape, in[0].dtype};
 }
 
-Tensor squeeze(const Tensor& x, int64_t axis) {
-  axis = normalize_axis(axis, x.dim(), "squeeze: axis");
-  LOOM_CHECK(x.size(axis) == 1, "squeeze: axis ", axis, " has size ", x.size(axis), ", not 1");
+OpOutput expand_forward(OpId id, const Inputs& in, const ShapeAttrs& a) {
+  const Tensor& x = in[0];
+  expand_meta(id, {TensorMeta::of(x)}, a);
+  Tensor out = fresh_view(broadcast_view(x, a.shape));
+  return {out, [xs = x.shape()](const Tensor& g) { return std::vector<Tensor>{sum_to(g, xs)}; }};
+}
+
+int64_t squeezed_axis(const Shape& shape, int64_t axis) {
+  axis = normalize_axis(axis, static_cast<int64_t>(shape.size()), "squeeze: axis");
+  LOOM_CHECK(shape[axis] == 1, "squeeze: axis ", axis, " has size ", shape[axis], ", not 1");
+  return axis;
+}
+
+TensorMeta squeeze_meta(OpId, const Metas& in, const AxisAttrs& a) {
+  check_defined_meta(in[0], "squeeze");
+  Shape shape = in[0].shape;
+  shape.erase(shape.begin() + squeezed_axis(shape, a.axis));
+  return {shape, in[0].dtype};
+}
+
+OpOutput squeeze_forward(OpId, const Inputs& in, const AxisAttrs& a) {
+  const Tensor& x = in[0];
+  const int64_t axis = squeezed_axis(x.shape(), a.axis);
   Shape shape = x.shape(), strides = x.strides();
   shape.erase(shape.begin() + axis);
   strides.erase(strides.begin() + axis);
   Tensor out = x.as_strided(shape, strides, x.offset());
-  return record(OpId::squeeze, out, {x}, [axis](const Tensor& g) { return std::vector<Tensor>{unsqueeze(g, axis)}; });
+  return {out, [axis](const Tensor& g) { return std::vector<Tensor>{unsqueeze(g, axis)}; }};
 }
 
-Tensor unsqueeze(const Tensor& x, int64_t axis) {
-  axis = normalize_axis(axis, x.dim() + 1, "unsqueeze: axis");
+TensorMeta unsqueeze_meta(OpId, const Metas& in, const AxisAttrs& a) {
+  check_defined_meta(in[0], "unsqueeze");
+  Shape shape = in[0].shape;
+  const int64_t axis = normalize_axis(a.axis, static_cast<int64_t>(shape.size()) + 1, "unsqueeze: axis");
+  shape.insert(shape.begin() + axis, 1);
+  return {shape, in[0].dtype};
+}
+
+OpOutput unsqueeze_forward(OpId, const Inputs& in, const AxisAttrs& a) {
+  const Tensor& x = in[0];
+  const int64_t axis = normalize_axis(a.axis, x.dim() + 1, "unsqueeze: axis");
   Shape shape = x.shape(), strides = x.strides();
   int64_t stride = axis < x.dim() ? x.strides()[axis] * x.size(axis) : 1;
   shape.insert(shape.begin() + axis, 1);
   strides.insert(strides.begin() + axis, stride);
   Tensor out = x.as_strided(shape, strides, x.offset());
-  return record(OpId::unsqueeze, out, {x}, [axis](const Tensor& g) { return std::vector<Tensor>{squeeze(g, axis)}; });
+  return {out, [axis](const Tensor& g) { return std::vector<Tensor>{squeeze(g, axis)}; }};
 }
 
-Tensor contiguous(const Tensor& x) {
+TensorMeta contiguous_meta(OpId, const Metas& in, const NoAttrs&) {
+  check_defined_meta(in[0], "contiguous");
+  return in[0];
+}
+
+OpOutput contiguous_forward(OpId, const Inputs& in, const NoAttrs&) {
+  const Tensor& x = in[0];
   Tensor out = x.is_contiguous() ? fresh_view(x) : x.clone();
-  return record(OpId::contiguous, out, {x}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+  return {out, [](const Tensor& g) { return std::vector<Tensor>{g}; }};
 }
 
-Tensor concat(const std::vector<Tensor>& xs, int64_t axis) {
-  LOOM_CHECK(!xs.empty(), "concat: no tensors given");
-  const Tensor& first = xs[0];
-  axis = normalize_axis(axis, first.dim(), "concat: axis");
-  Shape shape = first.shape();
+TensorMeta concat_meta(OpId, const Metas& in, const AxisAttrs& a) {
+  LOOM_CHECK(!in.empty(), "concat: no tensors given");
+  const TensorMeta& first = in[0];
+  check_defined_meta(first, "concat");
+  const auto ndim = static_cast<int64_t>(first.shape.size());
+  const int64_t axis = normalize_axis(a.axis, ndim, "concat: axis");
+  Shape shape = first.shape;
   int64_t total = 0;
-  for (size_t i = 0; i < xs.size(); ++i) {
-    const Tensor& t = xs[i];
-    LOOM_CHECK(t.dim() == first.dim() && t.dtype() == first.dtype(), "concat: tensor ", i, " has shape ",
-               shape_str(t.shape()), " and dtype ", dtype_name(t.dtype()), ", unlike tensor 0 (",
-               shape_str(first.shape()), ", ", dtype_name(first.dtype()), ")");
-    for (int64_t d = 0; d < first.dim(); ++d) {
-      LOOM_CHECK(d == axis || t.size(d) == first.size(d), "concat: tensor ", i, " has shape ", shape_str(t.shape()),
-                 " which differs from ", shape_str(first.shape()), " outside axis ", axis);
+  for (size_t i = 0; i < in.size(); ++i) {
+    const TensorMeta& t = in[i];
+    check_defined_meta(t, "concat");
+    LOOM_CHECK(t.shape.size() == first.shape.size() && t.dtype == first.dtype, "concat: tensor ", i, " has shape ",
+               shape_str(t.shape), " and dtype ", dtype_name(t.dtype), ", unlike tensor 0 (", shape_str(first.shape),
+               ", ", dtype_name(first.dtype), ")");
+    for (int64_t d = 0; d < ndim; ++d) {
+      LOOM_CHECK(d == axis || t.shape[d] == first.shape[d], "concat: tensor ", i, " has shape ", shape_str(t.shape),
+                 " which differs from ", shape_str(first.shape), " outside axis ", axis);
     }
-    total += t.size(axis);
+    total += t.shape[axis];
   }
   shape[axis] = total;
-  Tensor out = Tensor::empty(shape, first.dtype(), first.device());
+  return {shape, first.dtype};
+}
+
+OpOutput concat_forward(OpId id, const Inputs& xs, const AxisAttrs& a) {
+  const TensorMeta meta = concat_meta(id, metas_of(xs), a);
+  const int64_t axis = normalize_axis(a.axis, xs[0].dim(), "concat: axis");
+  Tensor out = Tensor::empty(meta.shape, meta.dtype, xs[0].device());
   std::vector<int64_t> sizes;
   int64_t at = 0;
   for (const Tensor& t : xs) {
@@ -220,15 +365,57 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t axis) {
     sizes.push_back(t.size(axis));
     at += t.size(axis);
   }
-  return record(OpId::concat, out, xs, [sizes, axis](const Tensor& g) {
-    std::vector<Tensor> grads;
-    int64_t start = 0;
-    for (int64_t s : sizes) {
-      grads.push_back(slice(g, axis, start, start + s).contiguous());
-      start += s;
-    }
-    return grads;
-  });
+  return {out, [sizes, axis](const Tensor& g) {
+            std::vector<Tensor> grads;
+            int64_t start = 0;
+            for (int64_t s : sizes) {
+              grads.push_back(slice(g, axis, start, start + s).contiguous());
+              start += s;
+            }
+            return grads;
+          }};
+}
+
+constexpr OpDef<ShapeAttrs> kReshape{OpId::reshape, 1, 1, "copy", reshape_meta, reshape_forward};
+constexpr OpDef<FlattenAttrs> kFlatten{OpId::flatten, 1, 1, "copy", flatten_meta, flatten_forward};
+constexpr OpDef<PermuteAttrs> kPermute{OpId::permute, 1, 1, "none (a view)", permute_meta, permute_forward};
+constexpr OpDef<TransposeAttrs> kTranspose{OpId::transpose, 1, 1, "none (a view)", transpose_meta, transpose_forward};
+constexpr OpDef<SliceAttrs> kSlice{OpId::slice, 1, 1, "copy (backward)", slice_meta, slice_forward};
+constexpr OpDef<ShapeAttrs> kExpand{OpId::expand, 1, 1, "reduce (backward)", expand_meta, expand_forward};
+constexpr OpDef<AxisAttrs> kSqueeze{OpId::squeeze, 1, 1, "none (a view)", squeeze_meta, squeeze_forward};
+constexpr OpDef<AxisAttrs> kUnsqueeze{OpId::unsqueeze, 1, 1, "none (a view)", unsqueeze_meta, unsqueeze_forward};
+constexpr OpDef<NoAttrs> kContiguous{OpId::contiguous, 1, 1, "copy", contiguous_meta, contiguous_forward};
+constexpr OpDef<AxisAttrs> kConcat{OpId::concat, 1, -1, "copy", concat_meta, concat_forward};
+
+}  // namespace
+
+Tensor reshape(const Tensor& x, const Shape& shape) { return dispatch(kReshape, {x}, {shape}); }
+Tensor flatten(const Tensor& x, int64_t start_axis, int64_t end_axis) {
+  return dispatch(kFlatten, {x}, {start_axis, end_axis});
+}
+Tensor permute(const Tensor& x, const std::vector<int64_t>& order) { return dispatch(kPermute, {x}, {order}); }
+Tensor transpose(const Tensor& x, int64_t a, int64_t b) { return dispatch(kTranspose, {x}, {a, b}); }
+Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end, int64_t step) {
+  return dispatch(kSlice, {x}, {axis, start, end, step});
+}
+Tensor expand(const Tensor& x, const Shape& shape) { return dispatch(kExpand, {x}, {shape}); }
+Tensor squeeze(const Tensor& x, int64_t axis) { return dispatch(kSqueeze, {x}, {axis}); }
+Tensor unsqueeze(const Tensor& x, int64_t axis) { return dispatch(kUnsqueeze, {x}, {axis}); }
+Tensor contiguous(const Tensor& x) { return dispatch(kContiguous, {x}, {}); }
+Tensor concat(const std::vector<Tensor>& xs, int64_t axis) {
+  LOOM_CHECK(!xs.empty(), "concat: no tensors given");
+  return dispatch(kConcat, xs, {axis});
 }
 
 }  // namespace loom
+
+LOOM_REGISTER_OP(reshape, kReshape)
+LOOM_REGISTER_OP(flatten, kFlatten)
+LOOM_REGISTER_OP(permute, kPermute)
+LOOM_REGISTER_OP(transpose, kTranspose)
+LOOM_REGISTER_OP(slice, kSlice)
+LOOM_REGISTER_OP(expand, kExpand)
+LOOM_REGISTER_OP(squeeze, kSqueeze)
+LOOM_REGISTER_OP(unsqueeze, kUnsqueeze)
+LOOM_REGISTER_OP(contiguous, kContiguous)
+LOOM_REGISTER_OP(concat, kConcat)

@@ -3,8 +3,6 @@
 #include "ops/op_util.h"
 
 namespace loom {
-using autograd::OpId;
-using autograd::record;
 using namespace ops_detail;
 
 namespace {
@@ -43,70 +41,119 @@ Tensor move_last_axis_back(const Tensor& y, int64_t axis) {
   return y.as_strided(shape, strides, y.offset()).contiguous();
 }
 
-Tensor softmax_impl(OpId id, const Tensor& x, int64_t axis, bool log) {
-  check_float(x, op_name(id));
-  axis = x.dim() == 0 ? 0 : normalize_axis(axis, x.dim(), "softmax: axis");
+TensorMeta softmax_meta(OpId id, const Metas& in, const AxisAttrs& a) {
+  check_float_meta(in[0], autograd::op_name(id));
+  if (!in[0].shape.empty())
+    normalize_axis(a.axis, static_cast<int64_t>(in[0].shape.size()), "softmax: axis");
+  return in[0];
+}
+
+OpOutput softmax_forward(OpId id, const Inputs& in, const AxisAttrs& a) {
+  const Tensor& x = in[0];
+  check_float(x, autograd::op_name(id));
+  const bool log = id == OpId::log_softmax;
+  const int64_t axis = x.dim() == 0 ? 0 : normalize_axis(a.axis, x.dim(), "softmax: axis");
   Tensor src = move_axis_last(x, axis);
   Tensor dst = empty_like(src);
   kernels::softmax_forward_kernels()(src, dst, log);
   Tensor out = move_last_axis_back(dst, axis);
-  return record(id, out, {x}, [y_last = dst.detach(), axis, log](const Tensor& g) {
-    Tensor g_last = move_axis_last(g, axis);
-    Tensor gx_last = empty_like(g_last);
-    kernels::softmax_backward_kernels()(y_last, g_last, gx_last, log);
-    return std::vector<Tensor>{move_last_axis_back(gx_last, axis)};
-  });
+  return {out, [y_last = dst.detach(), axis, log](const Tensor& g) {
+            Tensor g_last = move_axis_last(g, axis);
+            Tensor gx_last = empty_like(g_last);
+            kernels::softmax_backward_kernels()(y_last, g_last, gx_last, log);
+            return std::vector<Tensor>{move_last_axis_back(gx_last, axis)};
+          }};
 }
 
-void check_classification(const Tensor& scores, const Tensor& target, const char* op) {
-  check_float(scores, op);
-  LOOM_CHECK(scores.dim() == 2, op, ": expected [batch, classes] scores, got shape ", shape_str(scores.shape()));
-  LOOM_CHECK(target.defined() && target.dtype() == DType::i64, op, ": target must be an i64 tensor of class indices",
-             target.defined() ? std::string(", got ") + dtype_name(target.dtype()) : std::string());
-  LOOM_CHECK(target.dim() == 1 && target.size(0) == scores.size(0), op, ": target shape ", shape_str(target.shape()),
-             " does not match ", scores.size(0), " rows of scores ", shape_str(scores.shape()));
+// scores [n, c] (f32/f64), target i64 [n] -> a scalar loss.
+TensorMeta classification_meta(OpId id, const Metas& in, const NoAttrs&) {
+  const char* op = autograd::op_name(id);
+  const TensorMeta &scores = in[0], &target = in[1];
+  check_float_meta(scores, op);
+  LOOM_CHECK(scores.shape.size() == 2, op, ": expected [batch, classes] scores, got shape ", shape_str(scores.shape));
+  LOOM_CHECK(target.defined && target.dtype == DType::i64, op, ": target must be an i64 tensor of class indices",
+             target.defined ? std::string(", got ") + dtype_name(target.dtype) : std::string());
+  LOOM_CHECK(target.shape.size() == 1 && target.shape[0] == scores.shape[0], op, ": target shape ",
+             shape_str(target.shape), " does not match ", scores.shape[0], " rows of scores ", shape_str(scores.shape));
+  return {{}, scores.dtype};
 }
 
-}  // namespace
+void check_classification(const Tensor& scores, const Tensor& target, OpId id) {
+  classification_meta(id, {TensorMeta::of(scores), TensorMeta::of(target)}, {});
+}
 
-Tensor softmax(const Tensor& x, int64_t axis) { return softmax_impl(OpId::softmax, x, axis, false); }
-Tensor log_softmax(const Tensor& x, int64_t axis) { return softmax_impl(OpId::log_softmax, x, axis, true); }
-
-Tensor nll_loss(const Tensor& log_probs, const Tensor& target) {
-  check_classification(log_probs, target, "nll_loss");
+OpOutput nll_loss_forward(OpId id, const Inputs& in, const NoAttrs&) {
+  const Tensor &log_probs = in[0], &target = in[1];
+  check_classification(log_probs, target, id);
   Tensor lp = log_probs.contiguous(), t = target.contiguous();
   Tensor loss = Tensor::empty({}, lp.dtype(), lp.device());
   kernels::nll_loss_forward_kernels()(lp, t, loss);
-  return record(OpId::nll_loss, loss, {log_probs, target},
-                [t, shape = lp.shape(), dtype = lp.dtype()](const Tensor& g) {
-                  Tensor gx = Tensor::empty(shape, dtype);
-                  kernels::nll_loss_backward_kernels()(g, t, gx);
-                  return std::vector<Tensor>{gx, Tensor()};
-                });
+  return {loss, [t, shape = lp.shape(), dtype = lp.dtype()](const Tensor& g) {
+            Tensor gx = Tensor::empty(shape, dtype);
+            kernels::nll_loss_backward_kernels()(g, t, gx);
+            return std::vector<Tensor>{gx, Tensor()};
+          }};
 }
 
-Tensor cross_entropy(const Tensor& logits, const Tensor& target) {
-  check_classification(logits, target, "cross_entropy");
+OpOutput cross_entropy_forward(OpId id, const Inputs& in, const NoAttrs&) {
+  const Tensor &logits = in[0], &target = in[1];
+  check_classification(logits, target, id);
   Tensor x = logits.contiguous(), t = target.contiguous();
   Tensor logp = empty_like(x);
   kernels::softmax_forward_kernels()(x, logp, true);
   Tensor loss = Tensor::empty({}, x.dtype(), x.device());
   kernels::nll_loss_forward_kernels()(logp, t, loss);
-  return record(OpId::cross_entropy, loss, {logits, target}, [logp, t](const Tensor& g) {
-    Tensor glogp = empty_like(logp);
-    kernels::nll_loss_backward_kernels()(g, t, glogp);
-    Tensor gx = empty_like(logp);
-    kernels::softmax_backward_kernels()(logp, glogp, gx, true);
-    return std::vector<Tensor>{gx, Tensor()};
-  });
+  return {loss, [logp, t](const Tensor& g) {
+            Tensor glogp = empty_like(logp);
+            kernels::nll_loss_backward_kernels()(g, t, glogp);
+            Tensor gx = empty_like(logp);
+            kernels::softmax_backward_kernels()(logp, glogp, gx, true);
+            return std::vector<Tensor>{gx, Tensor()};
+          }};
 }
 
-Tensor mse_loss(const Tensor& prediction, const Tensor& target) {
-  check_float(prediction, "mse_loss");
-  LOOM_CHECK(prediction.shape() == target.shape(), "mse_loss: prediction shape ", shape_str(prediction.shape()),
-             " differs from target shape ", shape_str(target.shape()));
-  // Composite: its gradient comes from sub, pow_scalar and mean.
-  return mean(pow_scalar(sub(prediction, target), 2.0));
+TensorMeta mse_loss_meta(OpId, const Metas& in, const NoAttrs&) {
+  check_float_meta(in[0], "mse_loss");
+  LOOM_CHECK(in[1].defined && in[0].shape == in[1].shape, "mse_loss: prediction shape ", shape_str(in[0].shape),
+             " differs from target shape ", in[1].defined ? shape_str(in[1].shape) : std::string("(none)"));
+  return {{}, in[0].dtype};
 }
+
+// Composite: its gradient comes from sub, pow_scalar and mean.
+OpOutput mse_loss_forward(OpId id, const Inputs& in, const NoAttrs&) {
+  mse_loss_meta(id, metas_of(in), {});
+  return {mean(pow_scalar(sub(in[0], in[1]), 2.0)), nullptr};
+}
+
+constexpr OpDef<AxisAttrs> kSoftmax{OpId::softmax,  1, 1, "softmax_forward, softmax_backward", softmax_meta,
+                                    softmax_forward};
+constexpr OpDef<AxisAttrs> kLogSoftmax{OpId::log_softmax, 1, 1, "softmax_forward, softmax_backward", softmax_meta,
+                                       softmax_forward};
+constexpr OpDef<NoAttrs> kNllLoss{OpId::nll_loss,  2, 2, "nll_loss_forward, nll_loss_backward", classification_meta,
+                                  nll_loss_forward};
+constexpr OpDef<NoAttrs> kCrossEntropy{OpId::cross_entropy,
+                                       2,
+                                       2,
+                                       "softmax_forward, nll_loss_forward, nll_loss_backward, softmax_backward",
+                                       classification_meta,
+                                       cross_entropy_forward};
+constexpr OpDef<NoAttrs> kMseLoss{
+    OpId::mse_loss, 2, 2, "binary, unary, reduce (through sub, pow_scalar, mean)", mse_loss_meta, mse_loss_forward};
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, int64_t axis) { return dispatch(kSoftmax, {x}, {axis}); }
+Tensor log_softmax(const Tensor& x, int64_t axis) { return dispatch(kLogSoftmax, {x}, {axis}); }
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target) { return dispatch(kNllLoss, {log_probs, target}, {}); }
+Tensor cross_entropy(const Tensor& logits, const Tensor& target) {
+  return dispatch(kCrossEntropy, {logits, target}, {});
+}
+Tensor mse_loss(const Tensor& prediction, const Tensor& target) { return dispatch(kMseLoss, {prediction, target}, {}); }
 
 }  // namespace loom
+
+LOOM_REGISTER_OP(softmax, kSoftmax)
+LOOM_REGISTER_OP(log_softmax, kLogSoftmax)
+LOOM_REGISTER_OP(nll_loss, kNllLoss)
+LOOM_REGISTER_OP(cross_entropy, kCrossEntropy)
+LOOM_REGISTER_OP(mse_loss, kMseLoss)
