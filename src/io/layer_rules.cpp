@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "loom/autograd/op_schema.h"
 #include "loom/core/error.h"
 #include "loom/nn/activation.h"
 #include "loom/nn/conv.h"
@@ -22,6 +23,33 @@ template <typename... Args>
 }
 
 // ---- shape rules ------------------------------------------------------------------------
+// The rules below give a model file's errors in its own terms (layer index, sample
+// shapes without the batch axis, hints), then take the output shape from the op's
+// own shape rule (NOTE [Op schema]), so a layer and its op cannot disagree.
+
+using autograd::AttrMap;
+using autograd::OpId;
+using autograd::TensorMeta;
+
+// A sample shape with a batch axis of 1, as an op's input.
+TensorMeta batched(const Shape& sample) {
+  Shape s{1};
+  s.insert(s.end(), sample.begin(), sample.end());
+  return {s, DType::f32};
+}
+
+// The op's output shape for batched inputs, less the batch axis; `on_error` fails
+// with the layer's message when the op rejects the inputs.
+template <typename OnError>
+Shape op_rule(OpId op, const std::vector<TensorMeta>& inputs, const AttrMap& attrs, OnError&& on_error) {
+  Shape out;
+  try {
+    out = autograd::infer_meta(op, inputs, attrs).shape;
+  } catch (const ValueError&) {
+    on_error();
+  }
+  return Shape(out.begin() + 1, out.end());
+}
 
 Shape infer_same(const LayerSpec&, const Shape& in, const LayerContext&) { return in; }
 
@@ -36,29 +64,36 @@ Shape infer_linear(const LayerSpec& spec, const Shape& in, const LayerContext& c
     fail(ctx, "expects ", want, " input features but ", ctx.previous, " ", in.back(), " (shape ", shape_str(in), ")",
          hint);
   }
-  Shape out = in;
-  out.back() = spec.get("out");
-  return out;
+  return op_rule(OpId::linear, {batched(in), {{spec.get("out"), want}, DType::f32}}, {},
+                 [&] { fail(ctx, "cannot be applied to ", ctx.previous, " shape ", shape_str(in)); });
 }
 
-// Output size of a sliding window, as PyTorch computes it (floor).
-int64_t window_out(int64_t size, int64_t kernel, int64_t stride, int64_t padding) {
-  return (size + 2 * padding - kernel) / stride + 1;
-}
-
-Shape infer_window(const LayerSpec& spec, const Shape& in, const LayerContext& ctx, int64_t channels_out) {
+// conv2d's and the pools' window rule is the op's; a conv's weight is [out, in, k, k].
+Shape infer_window(const LayerSpec& spec, const Shape& in, const LayerContext& ctx, OpId op, int64_t channels_out) {
   const int64_t k = spec.get("kernel"), s = spec.get("stride"), p = spec.get("padding");
   if (in.size() != 3) {
     fail(ctx, "expects a [channels, height, width] input but ", ctx.previous, " shape ", shape_str(in));
   }
   if (2 * p > k)
     fail(ctx, "has padding ", p, ", more than half its kernel size ", k);
-  const int64_t oh = window_out(in[1], k, s, p), ow = window_out(in[2], k, s, p);
-  if (in[1] + 2 * p < k || in[2] + 2 * p < k || oh < 1 || ow < 1) {
+  std::vector<TensorMeta> inputs{batched(in)};
+  AttrMap attrs;
+  if (op == OpId::conv2d) {
+    inputs.push_back({{channels_out, in[0], k, k}, DType::f32});
+    for (const char* name : {"stride_h", "stride_w"})
+      attrs.set(name, s);
+  } else {
+    for (const char* name : {"kernel_h", "kernel_w"})
+      attrs.set(name, k);
+    for (const char* name : {"stride_h", "stride_w"})
+      attrs.set(name, s);
+  }
+  for (const char* name : {"pad_h", "pad_w"})
+    attrs.set(name, p);
+  return op_rule(op, inputs, attrs, [&] {
     fail(ctx, "has a ", k, "x", k, " window (padding ", p, ") that does not fit the ", in[1], "x", in[2],
          " input (shape ", shape_str(in), ")");
-  }
-  return {channels_out, oh, ow};
+  });
 }
 
 Shape infer_conv2d(const LayerSpec& spec, const Shape& in, const LayerContext& ctx) {
@@ -66,11 +101,14 @@ Shape infer_conv2d(const LayerSpec& spec, const Shape& in, const LayerContext& c
     fail(ctx, "expects ", spec.get("in"), " input channels but ", ctx.previous, " ", in[0], " (shape ", shape_str(in),
          ")");
   }
-  return infer_window(spec, in, ctx, spec.get("out"));
+  return infer_window(spec, in, ctx, OpId::conv2d, spec.get("out"));
 }
 
-Shape infer_pool(const LayerSpec& spec, const Shape& in, const LayerContext& ctx) {
-  return infer_window(spec, in, ctx, in.size() == 3 ? in[0] : 0);
+Shape infer_max_pool(const LayerSpec& spec, const Shape& in, const LayerContext& ctx) {
+  return infer_window(spec, in, ctx, OpId::max_pool2d, 0);
+}
+Shape infer_avg_pool(const LayerSpec& spec, const Shape& in, const LayerContext& ctx) {
+  return infer_window(spec, in, ctx, OpId::avg_pool2d, 0);
 }
 
 Shape infer_batchnorm(const LayerSpec& spec, const Shape& in, const LayerContext& ctx, size_t rank_lo, size_t rank_hi,
@@ -137,19 +175,19 @@ std::string shapes_str(const std::vector<Shape>& in) {
   return out;
 }
 
+// add and mul fold their inputs left to right, each step the binary op's rule.
 Shape infer_broadcast(const LayerSpec&, const std::vector<Shape>& in, const LayerContext& ctx) {
   Shape out = in[0];
   for (size_t i = 1; i < in.size(); ++i) {
-    const Shape& b = in[i];
-    Shape merged(std::max(out.size(), b.size()), 1);
-    for (size_t k = 0; k < merged.size(); ++k) {
-      const int64_t x = k < merged.size() - out.size() ? 1 : out[k - (merged.size() - out.size())];
-      const int64_t y = k < merged.size() - b.size() ? 1 : b[k - (merged.size() - b.size())];
-      if (x != y && x != 1 && y != 1)
-        fail(ctx, "cannot broadcast its inputs' shapes ", shapes_str(in), " (per sample) together");
-      merged[k] = x == 1 ? y : x;
-    }
-    out = merged;
+    // Batched at the same rank, so the batch axis lines up however the ranks differ.
+    const size_t rank = std::max(out.size(), in[i].size());
+    auto lift = [&](const Shape& s) {
+      Shape r(rank - s.size(), 1);
+      r.insert(r.end(), s.begin(), s.end());
+      return batched(r);
+    };
+    out = op_rule(OpId::add, {lift(out), lift(in[i])}, {},
+                  [&] { fail(ctx, "cannot broadcast its inputs' shapes ", shapes_str(in), " (per sample) together"); });
   }
   return out;
 }
@@ -163,17 +201,14 @@ Shape infer_concat(const LayerSpec& spec, const std::vector<Shape>& in, const La
   axis = axis < 0 ? axis + ndim : axis;
   if (axis == 0)
     fail(ctx, "would join along the batch axis (axis=0); use axis=1 or more");
-  const auto a = static_cast<size_t>(axis - 1);
-  Shape out = in[0];
-  for (size_t i = 1; i < in.size(); ++i) {
-    bool ok = in[i].size() == in[0].size();
-    for (size_t k = 0; ok && k < in[0].size(); ++k)
-      ok = k == a || in[i][k] == in[0][k];
-    if (!ok)
-      fail(ctx, "joins along axis ", axis, " inputs whose other axes differ (sample shapes ", shapes_str(in), ")");
-    out[a] += in[i][a];
-  }
-  return out;
+  std::vector<TensorMeta> inputs;
+  for (const Shape& s : in)
+    inputs.push_back(batched(s));
+  AttrMap attrs;
+  attrs.set("axis", axis);
+  return op_rule(OpId::concat, inputs, attrs, [&] {
+    fail(ctx, "joins along axis ", axis, " inputs whose other axes differ (sample shapes ", shapes_str(in), ")");
+  });
 }
 
 // A one-input rule as a rule over the input list (the parser checked there is one).
@@ -297,14 +332,14 @@ const std::vector<LayerRule>& rules() {
        cost_conv2d},
       {"maxpool2d",
        {{"kernel", K::integer, true, 0, 1}, {"stride", K::integer, false, 0, 1}, {"padding", K::integer, false, 0, 0}},
-       one<infer_pool>,
+       one<infer_max_pool>,
        build_maxpool2d,
        1,
        1,
        cost_pool},
       {"avgpool2d",
        {{"kernel", K::integer, true, 0, 1}, {"stride", K::integer, false, 0, 1}, {"padding", K::integer, false, 0, 0}},
-       one<infer_pool>,
+       one<infer_avg_pool>,
        build_avgpool2d,
        1,
        1,

@@ -45,6 +45,25 @@ TEST(OpSchema, ShapeRuleErrorsNameTheOp) {
             (TensorMeta{{5, 7}, DType::f32}));
 }
 
+// A window larger than the padded input has no position, whatever the stride (the
+// rule once let (4 - 5) / 2 + 1 == 1 through).
+TEST(OpSchema, WindowLargerThanTheInputIsAnError) {
+  const TensorMeta x{{1, 1, 4, 4}, DType::f32};
+  AttrMap pool;
+  pool.set("kernel_h", int64_t{5});
+  pool.set("kernel_w", int64_t{5});
+  EXPECT_NE(error_message([&] { autograd::infer_meta(OpId::max_pool2d, {x}, pool); }).find("does not fit"),
+            std::string::npos);
+  AttrMap stride;
+  stride.set("stride_h", int64_t{2});
+  stride.set("stride_w", int64_t{2});
+  const TensorMeta w{{1, 1, 5, 5}, DType::f32};
+  EXPECT_NE(error_message([&] {
+              autograd::infer_meta(OpId::conv2d, {x, w}, stride);
+            }).find("does not fit"),
+            std::string::npos);
+}
+
 TEST(OpSchema, BadAttributesAndArityAreClearErrors) {
   Tensor x = Tensor::ones({1, 1, 4, 4}), w = Tensor::ones({1, 1, 3, 3});
   AttrMap typo;

@@ -17,7 +17,11 @@ using namespace ops_detail;
 
 namespace {
 
-int64_t window_output(int64_t in, int64_t k, int64_t stride, int64_t pad) { return (in + 2 * pad - k) / stride + 1; }
+// The number of window positions, or 0 when the window is larger than the padded
+// input (C++ division truncates toward zero, so (4 - 5) / 2 + 1 would say 1).
+int64_t window_output(int64_t in, int64_t k, int64_t stride, int64_t pad) {
+  return in + 2 * pad < k ? 0 : (in + 2 * pad - k) / stride + 1;
+}
 
 Window2d pool_geometry_of(const Shape& x, const Pool2dOptions& o, const char* op) {
   LOOM_CHECK(x.size() == 4, op, ": expected an [n, c, h, w] input, got shape ", shape_str(x));
