@@ -14,3 +14,4 @@
 #include "loom/io/model_description.h"
 #include "loom/io/model_summary.h"
 #include "loom/io/safetensors.h"
+#include "loom/io/traced_graph_file.h"

@@ -21,3 +21,4 @@
 #include "loom/nn/normalization.h"
 #include "loom/nn/program.h"
 #include "loom/nn/sequential.h"
+#include "loom/nn/traced_graph.h"
