@@ -1,9 +1,11 @@
 #pragma once
 // NOTE [Op table]
 // Every differentiable op has one entry here. The X-macro gives each an OpId and a
-// name (used by autograd nodes, the profiler and error messages), and the
-// gradient-check test walks this table and fails for any op without a
-// finite-difference case, so an op cannot be half-added.
+// name (used by autograd nodes, the profiler, graph files and error messages) and
+// generates the schema registry's table (src/autograd/dispatch.cpp), so an op
+// without LOOM_REGISTER_OP in its file fails to link; the gradient-check test
+// walks this table and fails for any op without a finite-difference case (which
+// also checks its schema), so an op cannot be half-added (NOTE [Op schema]).
 #include <cstddef>
 
 namespace loom::autograd {
