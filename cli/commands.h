@@ -6,6 +6,7 @@
 #include <string>
 
 #include "distributed_flags.h"
+#include "thread_flag.h"
 
 namespace loom::cli {
 
@@ -59,11 +60,9 @@ struct InfoOptions {
   std::string model;  // --model: summarise this model instead of the machine
   int64_t batch = 1;
   bool json = false;
+  std::optional<int> threads;
 };
 
 int run_info(const InfoOptions& options);
-
-// Applies --threads (or the documented defaults; NOTE [Thread budget]).
-void apply_threads(const std::optional<int>& threads);
 
 }  // namespace loom::cli

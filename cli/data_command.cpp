@@ -12,6 +12,7 @@
 #include "loom/data/tabular/pipeline.h"
 #include "loom/io/atomic_file.h"
 #include "tabular.h"
+#include "thread_flag.h"
 
 namespace loom::cli {
 namespace {
@@ -134,6 +135,7 @@ CLI::App* add_data_command(CLI::App& app, DataOptions& o) {
   auto* ins = d->add_subcommand("inspect", "Schema, types, missing counts and statistics of a CSV, IDX or shard set");
   ins->add_option("FILE", o.input, "A .csv file, an IDX file, or a shard manifest (.manifest.json)")->required();
   csv_layout(ins);
+  add_threads_flag(ins, o.threads);
   ins->callback([&o] { o.action = "inspect"; });
 
   auto* pk = d->add_subcommand("pack", "Write a dataset into zstd-compressed shards with checksums");
@@ -146,6 +148,7 @@ CLI::App* add_data_command(CLI::App& app, DataOptions& o) {
       ->check(CLI::Range(1, 1 << 30))
       ->capture_default_str();
   csv_layout(pk);
+  add_threads_flag(pk, o.threads);
   pk->callback([&o] { o.action = "pack"; });
 
   auto* pre = d->add_subcommand("preprocess", "Fit a preprocessing pipeline on a CSV file and write the result");
@@ -155,11 +158,13 @@ CLI::App* add_data_command(CLI::App& app, DataOptions& o) {
   pre->add_option("--out", o.output, "Output CSV (default stdout)");
   pre->add_option("--save-pipeline", o.save_pipeline, "Also save the fitted pipeline here");
   csv_layout(pre);
+  add_threads_flag(pre, o.threads);
   pre->callback([&o] { o.action = "preprocess"; });
   return d;
 }
 
 int run_data(const DataOptions& o) {
+  apply_threads(o.threads);
   if (o.action == "inspect")
     return inspect(o);
   if (o.action == "pack")

@@ -1,6 +1,7 @@
 #pragma once
 // loom data inspect | pack | preprocess
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string>
 
 namespace loom::cli {
@@ -13,6 +14,7 @@ struct DataOptions {
   int64_t skip_rows = 0;  // CSV layout, as for loom train
   bool no_header = false;
   std::string delimiter = ",";  // one character
+  std::optional<int> threads;   // --threads, as for every computing command (thread_flag.h)
 };
 
 CLI::App* add_data_command(CLI::App& app, DataOptions& options);

@@ -52,11 +52,6 @@ void print_list(const List& list) {
 
 }  // namespace
 
-void apply_threads(const std::optional<int>& threads) {
-  if (threads)
-    runtime::set_num_threads(*threads);
-}
-
 // loom info --model M: what the model costs for a batch, from its shape rules.
 static int print_model_summary(const InfoOptions& o) {
   const io::ModelDescription d = io::parse_model_description(model_description_text(o.model), o.model);
@@ -66,6 +61,7 @@ static int print_model_summary(const InfoOptions& o) {
 }
 
 int run_info(const InfoOptions& o) {
+  apply_threads(o.threads);
   if (!o.model.empty())
     return print_model_summary(o);
   std::printf("loom %s (%s build, %s)\n", LOOM_VERSION, LOOM_BUILD_TYPE, LOOM_COMPILER);

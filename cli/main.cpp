@@ -7,17 +7,7 @@
 #include "data_command.h"
 #include "distributed_flags.h"
 #include "loom/core/error.h"
-
-namespace {
-
-void add_thread_flag(CLI::App* cmd, std::optional<int>& threads) {
-  cmd->add_option("--threads", threads,
-                  "Compute threads (default: LOOM_NUM_THREADS, else the cores this process may use, divided by the MPI "
-                  "ranks on this node)")
-      ->check(CLI::Range(1, 4096));
-}
-
-}  // namespace
+#include "thread_flag.h"
 
 namespace loom::cli {
 const CLI::Validator one_character(
@@ -29,6 +19,10 @@ int main(int argc, char** argv) {
   CLI::App app{"loom: train and run neural networks fast on the CPU", "loom"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "loom " LOOM_VERSION_STRING);
+  app.footer(
+      "Every command that computes (train, eval, infer, data inspect|pack|preprocess) takes --threads N, and "
+      "info --threads N prints the budget it gives; without it, LOOM_NUM_THREADS, else the cores this process may "
+      "use divided by the MPI ranks on this node.");
 
   TrainOptions train;
   auto* t = app.add_subcommand("train", "Train a model on images (Fashion-MNIST/MNIST IDX files) or a CSV table");
@@ -53,17 +47,7 @@ int main(int argc, char** argv) {
   t->add_option("--warmup", train.warmup_steps, "Linear warm-up steps before the schedule")
       ->check(CLI::NonNegativeNumber);
   t->add_option("--seed", train.seed, "Random seed (weights, shuffling, dropout)")->capture_default_str();
-  t->add_option_function<std::string>(
-       "--threads",
-       [&train](const std::string& v) {
-         if (v == "auto")
-           train.threads_auto = true;
-         else
-           train.threads = std::stoi(v);
-       },
-       "Compute threads, or 'auto' to try thread splits on the first steps and keep the fastest "
-       "(default: LOOM_NUM_THREADS, else the cores this process may use, divided by the MPI ranks on this node)")
-      ->check(CLI::IsMember({"auto"}) | CLI::Range(1, 4096));
+  add_threads_flag(t, train.threads, train.threads_auto);
   t->add_option("--save", train.save_path, "Write the trained weights here (safetensors)");
   t->add_option("--checkpoint", train.checkpoint_path, "Write a checkpoint here after every epoch");
   t->add_option("--resume", train.resume_path, "Continue from this checkpoint");
@@ -115,7 +99,7 @@ int main(int argc, char** argv) {
       "Profile the timed pass: write a Chrome trace (chrome://tracing, Perfetto) here and print the costliest "
       "ops");
   e->add_flag("--stats", eval.stats, "Print memory counters at the end: peak and live bytes, allocations");
-  add_thread_flag(e, eval.threads);
+  add_threads_flag(e, eval.threads);
 
   EvalOptions infer;
   auto* inf = app.add_subcommand("infer", "Predict the target of every row of a CSV file with a tabular model");
@@ -124,7 +108,7 @@ int main(int argc, char** argv) {
   inf->add_option("--out", infer.output_path, "Where to write the predictions (CSV; default stdout)");
   inf->add_option("--batch", infer.batch, "Batch size")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   inf->add_flag("--stats", infer.stats, "Print memory counters at the end: peak and live bytes, allocations");
-  add_thread_flag(inf, infer.threads);
+  add_threads_flag(inf, infer.threads);
 
   DataOptions data_opts;
   auto* d = add_data_command(app, data_opts);
@@ -139,6 +123,7 @@ int main(int argc, char** argv) {
                 "activation bytes for a batch");
   i->add_option("--batch", info.batch, "Batch size for --model")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   i->add_flag("--json", info.json, "With --model: print JSON");
+  add_threads_flag(i, info.threads);  // the budget it prints (and OpenBLAS's count) follow the flag
 
   try {
     app.parse(argc, argv);

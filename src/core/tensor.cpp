@@ -183,9 +183,54 @@ std::string Tensor::str() const {
 
 // ---- raw views and copies --------------------------------------------------------
 
+namespace {
+
+// A view must lie inside the storage it shares: from its offset to the farthest
+// element its sizes and strides reach (nothing, when a size is 0). Checked in bytes,
+// since a view's dtype need not divide its storage evenly (shard blocks).
+void check_strided_view(const Shape& shape, const Shape& strides, int64_t offset, size_t storage_bytes, DType dtype) {
+  LOOM_CHECK(shape.size() == strides.size(), "as_strided: sizes ", shape_str(shape), " have ", shape.size(),
+             " dimensions but strides ", shape_str(strides), " have ", strides.size(),
+             "; give one stride per dimension");
+  LOOM_CHECK(offset >= 0, "as_strided: offset ", offset, " is negative (sizes ", shape_str(shape), ", strides ",
+             shape_str(strides), "); an offset counts elements from the start of the storage");
+  bool empty = false;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    LOOM_CHECK(shape[i] >= 0, "as_strided: size ", shape[i], " of dimension ", i, " in sizes ", shape_str(shape),
+               " is negative");
+    LOOM_CHECK(strides[i] >= 0, "as_strided: stride ", strides[i], " of dimension ", i, " in strides ",
+               shape_str(strides), " is negative; a view steps forward through its storage (use a copy to reverse)");
+    empty |= shape[i] == 0;
+  }
+  const auto elem = static_cast<int64_t>(dtype_size(dtype));
+  const auto storage_elems = static_cast<int64_t>(storage_bytes) / elem;
+  auto past_end = [&](const std::string& reach) {
+    LOOM_CHECK(false, "as_strided: sizes ", shape_str(shape), " with strides ", shape_str(strides), " at offset ",
+               offset, " reach ", reach, ", past the end of the storage of ", storage_elems, " ", dtype_name(dtype),
+               " elements (", storage_bytes, " bytes); the view must lie inside the storage it shares");
+  };
+  if (empty) {
+    if (offset > storage_elems)
+      past_end(loom::detail::concat("offset ", offset));
+    return;
+  }
+  int64_t last = offset;  // the farthest element the view reaches
+  for (size_t i = 0; i < shape.size(); ++i) {
+    int64_t step = 0;
+    if (__builtin_mul_overflow(shape[i] - 1, strides[i], &step) || __builtin_add_overflow(last, step, &last))
+      past_end("beyond the int64 range");
+  }
+  int64_t end_byte = 0;
+  if (__builtin_add_overflow(last, 1, &end_byte) || __builtin_mul_overflow(end_byte, elem, &end_byte) ||
+      end_byte > static_cast<int64_t>(storage_bytes))
+    past_end(loom::detail::concat("element ", last));
+}
+
+}  // namespace
+
 Tensor Tensor::as_strided(const Shape& shape, const Shape& strides, int64_t offset) const {
   check_defined();
-  LOOM_ASSERT(shape.size() == strides.size());
+  check_strided_view(shape, strides, offset, impl_->storage.nbytes(), impl_->dtype);
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = impl_->storage;
   impl->shape = shape;

@@ -117,5 +117,26 @@ TEST_F(TabularCli, UnknownTargetColumnIsAnError) {
   EXPECT_NE(r.output.find("nope"), std::string::npos) << r.output;
 }
 
+TEST_F(TabularCli, InspectRejectsBinaryAndUtf16Files) {
+  using namespace std::string_literals;
+  const std::string binary = tmp_.file("binary.csv"), wide = tmp_.file("wide.csv");
+  // Before the reader checked the encoding, these bytes came back as one label column.
+  testing::write_file(binary,
+                      "\x7f"
+                      "ELF\x02\x01\x01\0\0\0 marker-from-the-file\n"s);
+  auto r = loom("data inspect " + binary);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find(binary + ":1: NUL byte at byte offset 7"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("marker-from-the-file"), std::string::npos) << r.output;
+
+  std::string text = "\xFF\xFE"s;
+  for (char c : "a,b\n1,2\n"s)
+    text += std::string{c, '\0'};
+  testing::write_file(wide, text);
+  r = loom("data inspect " + wide);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find(wide + ": the file starts with a UTF-16 LE byte-order mark"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace loom

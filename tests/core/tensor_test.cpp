@@ -2,6 +2,7 @@
 
 #include "loom/autograd/ops.h"
 #include "loom/core.h"
+#include "loom/core/error.h"
 
 namespace loom {
 namespace {
@@ -50,6 +51,59 @@ TEST(Tensor, ReshapeErrorsNameBothShapes) {
     EXPECT_NE(std::string(e.what()).find("[2, 3]"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("[4, 2]"), std::string::npos) << e.what();
   }
+}
+
+// Expects as_strided to throw ValueError with every fragment in its message.
+void expect_bad_view(const Tensor& t, const Shape& shape, const Shape& strides, int64_t offset,
+                     const std::vector<std::string>& fragments) {
+  try {
+    t.as_strided(shape, strides, offset);
+    ADD_FAILURE() << "as_strided(" << shape_str(shape) << ", " << shape_str(strides) << ", " << offset
+                  << ") did not throw";
+  } catch (const ValueError& e) {
+    for (const std::string& f : fragments)
+      EXPECT_NE(e.message().find(f), std::string::npos) << "missing '" << f << "' in: " << e.message();
+  }
+}
+
+TEST(Tensor, AsStridedRejectsBadArgumentsWithTheirValues) {
+  Tensor t = Tensor::zeros({2, 3});  // 6 f32 elements, 24 bytes
+  expect_bad_view(t, {2, 3}, {1}, 0, {"sizes [2, 3] have 2 dimensions but strides [1] have 1"});
+  expect_bad_view(t, {3}, {-1}, 2, {"stride -1 of dimension 0 in strides [-1] is negative"});
+  expect_bad_view(t, {2, -1}, {3, 1}, 0, {"size -1 of dimension 1 in sizes [2, -1] is negative"});
+  expect_bad_view(t, {2}, {1}, -1, {"offset -1 is negative"});
+}
+
+TEST(Tensor, AsStridedRejectsViewsPastTheEndOfTheStorage) {
+  Tensor t = Tensor::zeros({2, 3});
+  expect_bad_view(t, {2, 3}, {3, 1}, 1,
+                  {"sizes [2, 3] with strides [3, 1] at offset 1 reach element 6",
+                   "past the end of the storage of 6 f32 elements (24 bytes)"});
+  expect_bad_view(t, {7}, {1}, 0, {"reach element 6"});
+  expect_bad_view(t, {2}, {6}, 0, {"reach element 6"});
+  expect_bad_view(t, {}, {}, 6, {"reach element 6"});  // a scalar view at the end
+  expect_bad_view(t, {0, 3}, {3, 1}, 7, {"reach offset 7"});
+  expect_bad_view(t, {3, 3}, {int64_t{1} << 62, 1}, 0, {"beyond the int64 range"});
+  // A view of a view is checked against the storage, which holds more than the view.
+  Tensor row = t.as_strided({3}, {1}, 3);
+  expect_bad_view(row, {4}, {1}, 3, {"reach element 6", "6 f32 elements"});
+  EXPECT_EQ(row.as_strided({6}, {1}, 0).numel(), 6);
+  // f64 on the same bytes count in 8-byte elements.
+  Tensor d = Tensor::zeros({3}, DType::f64);
+  expect_bad_view(d, {2}, {1}, 2, {"reach element 3", "3 f64 elements (24 bytes)"});
+}
+
+TEST(Tensor, AsStridedAcceptsEveryViewInsideTheStorage) {
+  Tensor t = Tensor::from_vector<float>({0, 1, 2, 3, 4, 5}, {2, 3});
+  EXPECT_EQ(t.as_strided({2, 3}, {3, 1}, 0).to_vector<float>(), t.to_vector<float>());     // exactly fits
+  EXPECT_EQ(t.as_strided({3}, {1}, 3).to_vector<float>(), (std::vector<float>{3, 4, 5}));  // ends at the end
+  EXPECT_EQ(t.as_strided({}, {}, 5).item<float>(), 5.0f);
+  EXPECT_EQ(t.as_strided({4, 2}, {0, 5}, 0).to_vector<float>(), (std::vector<float>{0, 5, 0, 5, 0, 5, 0, 5}));
+  EXPECT_EQ(t.as_strided({2, 2}, {1, 1}, 3).to_vector<float>(), (std::vector<float>{3, 4, 4, 5}));  // overlaps
+  EXPECT_EQ(t.as_strided({0}, {1}, 6).numel(), 0);  // an empty slice at the end
+  EXPECT_EQ(t.as_strided({0, 3}, {3, 1}, 6).numel(), 0);
+  Tensor none = Tensor::zeros({0});
+  EXPECT_EQ(none.as_strided({0, 4}, {4, 1}, 0).numel(), 0);
 }
 
 TEST(Tensor, BroadcastingArithmetic) {

@@ -1,6 +1,7 @@
 // Every CSV error names the file and the line, and no input crashes the reader.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "loom/core/error.h"
@@ -99,6 +100,76 @@ TEST(CsvErrors, MissingFile) {
   } catch (const IOError& e) {
     EXPECT_NE(e.message().find("/nonexistent/dir/data.csv"), std::string::npos) << e.message();
   }
+}
+
+// "a,b\n1,2\n" in UTF-16 (little- or big-endian), without a byte-order mark.
+std::string utf16(const std::string& ascii, bool little_endian) {
+  std::string out;
+  for (char c : ascii) {
+    out += little_endian ? std::string{c, '\0'} : std::string{'\0', c};
+  }
+  return out;
+}
+
+TEST(CsvErrors, NulByteNamesOffsetAndLine) {
+  using namespace std::string_literals;
+  expect_error<IOError>("a,b\n1,2\n3,\0\n"s, {}, {"data.csv:3: NUL byte at byte offset 10", "binary file"});
+  expect_error<IOError>("\0a,b\n1,2\n"s, {}, {"data.csv:1: NUL byte at byte offset 0"});
+  // Past the first search block (1 MiB), and the first of several NULs wins.
+  std::string big = "x,y\n";
+  while (big.size() < (size_t{5} << 19))
+    big += "1.5,2.5\n";
+  const size_t at = big.size() - 3;
+  const auto line = 1 + std::count(big.begin(), big.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+  big[at] = '\0';
+  big[big.size() - 2] = '\0';
+  expect_error<IOError>(big, {},
+                        {"data.csv:" + std::to_string(line) + ": NUL byte at byte offset " + std::to_string(at)});
+  // Binary noise is rejected rather than read as one column of labels.
+  expect_error<IOError>(
+      "\x7f"
+      "ELF\x02\x01\x01\0\0\0\xc3\xa1\n\xff"s,
+      {}, {"data.csv:1: NUL byte at byte offset 7"});
+}
+
+TEST(CsvErrors, Utf16WithoutByteOrderMarkIsCaughtByItsNulBytes) {
+  expect_error<IOError>(utf16("a,b\n1,2\n", true), {}, {"data.csv:1: NUL byte at byte offset 1", "UTF-16"});
+  expect_error<IOError>(utf16("a,b\n1,2\n", false), {}, {"data.csv:1: NUL byte at byte offset 0", "UTF-16"});
+}
+
+TEST(CsvErrors, Utf16AndUtf32ByteOrderMarksAreRejected) {
+  using namespace std::string_literals;
+  struct Case {
+    std::string bytes;
+    std::string named;
+  };
+  const Case cases[] = {
+      {"\xFF\xFE"s + utf16("a,b\n1,2\n", true), "UTF-16 LE byte-order mark (FF FE)"},
+      {"\xFE\xFF"s + utf16("a,b\n1,2\n", false), "UTF-16 BE byte-order mark (FE FF)"},
+      {"\xFF\xFE\0\0a\0\0\0"s, "UTF-32 LE byte-order mark (FF FE 00 00)"},
+      {"\0\0\xFE\xFF\0\0\0a"s, "UTF-32 BE byte-order mark (00 00 FE FF)"},
+      {"\xFF\xFE"s, "UTF-16 LE byte-order mark"},  // nothing after the mark
+  };
+  for (const Case& c : cases)
+    expect_error<IOError>(c.bytes, {}, {"data.csv: the file starts with a " + c.named, "read as UTF-8", "iconv"});
+  // A UTF-8 mark is still skipped.
+  Table t = parse_csv(
+      "\xEF\xBB\xBF"
+      "a,b\n1,2\n",
+      {}, "data.csv");
+  EXPECT_EQ(t.column(0).name, "a");
+}
+
+TEST(CsvErrors, BinaryFileOnDiskNamesThePath) {
+  using namespace std::string_literals;
+  testing::TempDir tmp;
+  const std::string path = tmp.file("image.csv");
+  testing::write_file(path, "\x89PNG\r\n\x1a\n\0\0\0\rIHDR"s);
+  const std::string message = testing::error_message([&] { read_csv(path); });
+  EXPECT_NE(message.find(path + ":3: NUL byte at byte offset 8"), std::string::npos) << message;
+  testing::write_file(path, "\xFF\xFE"s + utf16("a,b\n1,2\n", true));
+  const std::string bom = testing::error_message([&] { read_csv(path); });
+  EXPECT_NE(bom.find(path + ": the file starts with a UTF-16 LE byte-order mark"), std::string::npos) << bom;
 }
 
 // Whatever the bytes, the reader returns a table or throws loom::Error.

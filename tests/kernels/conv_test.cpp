@@ -10,6 +10,7 @@
 #include <string>
 
 #include "kernels/cpu/simd_kernels.h"
+#include "kernels/isa_fixture.h"
 #include "loom/core/generator.h"
 #include "loom/kernels/nn_kernels.h"
 #include "loom/runtime/parallel.h"
@@ -175,39 +176,50 @@ TEST(ConvLists, OneDnnTakesTheReferenceCnnsSecondLayerAndLeavesTheFirst) {
   }
 }
 
-// NOTE [Direct small-channel convolution]: the direct forward entry on every ISA this CPU
-// has, against the reference, at shapes that hit its tails (output width not a
-// multiple of the vector, output channels not a multiple of 4, wide kernels, uneven
-// padding), on 2 threads.
-TEST(ConvLists, DirectSmallChannelEntryMatchesReferenceOnEveryIsa) {
-  const int saved = runtime::num_threads();
-  runtime::set_num_threads(2);
+// NOTE [Direct small-channel convolution]: the direct forward entry on each ISA (one
+// case per ISA, skipped where this CPU lacks it), against the reference, at shapes that
+// hit its tails (output width not a multiple of the vector, output channels not a
+// multiple of 4, wide kernels, uneven padding), on 2 threads.
+class DirectSmallChannelConv : public testing::IsaTest {
+ protected:
+  void SetUp() override {
+    saved_threads_ = runtime::num_threads();
+    testing::IsaTest::SetUp();
+    if (!IsSkipped())
+      runtime::set_num_threads(2);
+  }
+  void TearDown() override {
+    runtime::set_num_threads(saved_threads_);
+    testing::IsaTest::TearDown();
+  }
+
+ private:
+  int saved_threads_ = 1;
+};
+INSTANTIATE_TEST_SUITE_P(Isa, DirectSmallChannelConv, ::testing::Values(cpu::simd::Isa::avx512, cpu::simd::Isa::avx2),
+                         testing::isa_case_name);
+
+TEST_P(DirectSmallChannelConv, MatchesReference) {
   const Shape2d shapes[] = {
       {3, 3, 9, 21, 5, 3, 5, 1, 1, 1, 2}, {2, 1, 28, 28, 32, 3, 3, 1, 1, 1, 1}, {2, 2, 5, 5, 7, 3, 3, 1, 1, 0, 0}};
-  for (cpu::simd::Isa isa : {cpu::simd::Isa::avx512, cpu::simd::Isa::avx2}) {
-    if (!cpu::simd::cpu_has(isa)) {
-      std::printf("[ SKIPPED  ] this CPU lacks %s\n", cpu::simd::isa_name(isa));
-      continue;
-    }
-    cpu::simd::force_isa(isa);
-    for (const Shape2d& s : shapes) {
-      const Window2d g = geometry(s);
-      Generator gen(31);
-      Tensor x = gen.normal_tensor({g.n, g.c, g.h, g.w}, 0, 1), w = gen.normal_tensor({g.oc, g.c, g.kh, g.kw}, 0, 1);
-      Tensor b = gen.normal_tensor({g.oc}, 0, 1);
-      const auto& fwd = conv2d_forward_kernels();
-      Tensor y = Tensor::empty({g.n, g.oc, g.oh, g.ow}), y_ref = Tensor::empty({g.n, g.oc, g.oh, g.ow});
-      for (const auto& e : fwd.entries())
-        if (e.name == "direct_small_c") {
-          ASSERT_EQ(e.declines(g, x, w, b, y), "") << describe(s);
-          e.run(g, x, w, b, y);
-        }
-      reference_of(fwd).run(g, x, w, b, y_ref);
-      EXPECT_LT(relative_error(y, y_ref), kTolerance) << cpu::simd::isa_name(isa) << " " << describe(s);
-    }
+  for (const Shape2d& s : shapes) {
+    const Window2d g = geometry(s);
+    Generator gen(31);
+    Tensor x = gen.normal_tensor({g.n, g.c, g.h, g.w}, 0, 1), w = gen.normal_tensor({g.oc, g.c, g.kh, g.kw}, 0, 1);
+    Tensor b = gen.normal_tensor({g.oc}, 0, 1);
+    const auto& fwd = conv2d_forward_kernels();
+    Tensor y = Tensor::empty({g.n, g.oc, g.oh, g.ow}), y_ref = Tensor::empty({g.n, g.oc, g.oh, g.ow});
+    int ran = 0;
+    for (const auto& e : fwd.entries())
+      if (e.name == "direct_small_c") {
+        ASSERT_EQ(e.declines(g, x, w, b, y), "") << describe(s);
+        e.run(g, x, w, b, y);
+        ++ran;
+      }
+    ASSERT_EQ(ran, 1) << "no direct_small_c entry in " << fwd.family();
+    reference_of(fwd).run(g, x, w, b, y_ref);
+    EXPECT_LT(relative_error(y, y_ref), kTolerance) << isa_name() << " " << describe(s);
   }
-  cpu::simd::force_isa(cpu::simd::Isa::avx512);
-  runtime::set_num_threads(saved);
 }
 
 TEST(ConvLists, F32OnlyEntriesDeclineF64WithAReason) {

@@ -80,6 +80,9 @@ class Tensor {
   std::vector<T> to_vector() const;  // the elements in row-major order
 
   // ---- raw views and copies (no autograd) ---------------------------------
+  // A view of this tensor's storage: `offset`, and each stride, count elements. Throws
+  // ValueError when sizes and strides differ in rank, a size, stride or the offset
+  // is negative, or the view reaches past the end of the storage.
   Tensor as_strided(const Shape& shape, const Shape& strides, int64_t offset) const;
   Tensor view(const Shape& shape) const;  // contiguous only; one -1 allowed
   Tensor contiguous() const;              // itself when already contiguous

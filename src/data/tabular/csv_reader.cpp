@@ -465,6 +465,7 @@ void CsvReader::compact() {
 
 Table CsvReader::read(std::string_view text) {
   check_options(options_);
+  csv::check_text_encoding(text, source_);
   const char* p = text.data();
   const char* const end = p + text.size();
   if (text.size() >= 3 && std::memcmp(p, "\xEF\xBB\xBF", 3) == 0)

@@ -29,4 +29,10 @@ class FileText {
   std::string owned_;
 };
 
+// Throws IOError naming `source` when `text` is not 8-bit text: it starts with a
+// UTF-16 or UTF-32 byte-order mark, or holds a NUL byte (a binary file, or UTF-16
+// without a mark), which the scanner would otherwise take as one long label column.
+// A UTF-8 mark is fine; the reader skips it.
+void check_text_encoding(std::string_view text, const std::string& source);
+
 }  // namespace loom::data::csv

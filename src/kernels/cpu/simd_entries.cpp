@@ -82,6 +82,8 @@ Isa active_isa() {
 
 void force_isa(Isa isa) { g_ceiling.store(static_cast<int>(isa), std::memory_order_relaxed); }
 
+Isa isa_ceiling() { return ceiling(); }
+
 const char* declines_isa(Isa isa) {
   if (!cpu_has(isa))
     return isa == Isa::avx512 ? "cpu lacks avx512f/bw/dq/vl or f16c" : "cpu lacks avx2/fma/f16c";

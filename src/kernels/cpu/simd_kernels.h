@@ -66,6 +66,9 @@ bool cpu_has(Isa isa);
 const char* isa_name(Isa isa);
 // For tests and benchmarks: select an ISA as LOOM_ISA would (the CPU must have it).
 void force_isa(Isa isa);
+// The selection LOOM_ISA or the last force_isa made (avx512 when neither did), so a
+// test can put back what it found.
+Isa isa_ceiling();
 // "" when the entry for `isa` may run on this CPU under the current selection.
 const char* declines_isa(Isa isa);
 
