@@ -146,7 +146,7 @@ TraceScope* active_trace() { return t_trace; }
 
 namespace detail {
 
-void check_known_attrs(const AttrMap& map, size_t, const AttrMap& known, const char* op) {
+void check_known_attrs(const AttrMap& map, const AttrMap& known, const char* op) {
   for (const auto& item : map.items()) {
     LOOM_CHECK(known.has(item.first), op, ": unknown attribute '", item.first, "'",
                known.items().empty() ? std::string(" (it has none)") : " (it has " + known.str() + ")");

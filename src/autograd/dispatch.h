@@ -82,7 +82,7 @@ struct AttrReader {
 };
 
 // Throws when `map` names an attribute the op does not have (a typo in a graph file).
-void check_known_attrs(const AttrMap& map, size_t found, const AttrMap& known, const char* op);
+void check_known_attrs(const AttrMap& map, const AttrMap& known, const char* op);
 
 // One op call, outermost or nested: keeps the nesting depth (the tracer sees only
 // outermost calls) and the op's profiler span, from entry to exit.
@@ -134,7 +134,7 @@ A attrs_from_map(const AttrMap& map, const char* op) {
   detail::AttrReader reader{map, op};
   attrs.fields(reader);
   if (reader.found != map.items().size())
-    detail::check_known_attrs(map, reader.found, to_attr_map(A{}), op);
+    detail::check_known_attrs(map, to_attr_map(A{}), op);
   return attrs;
 }
 

@@ -104,8 +104,20 @@ OpOutput matmul_op(OpId, const Inputs& in, const NoAttrs&) {
           }};
 }
 
-// x[..., in], weight [out, in], bias [out] or none -> [..., out]. Also the rule
-// for linear_act, whose activation does not change the shape.
+// x[..., in], weight [out, in], bias [out] or none -> [..., out]: the shape half
+// of the rule, over references, so the forward's own check copies no shape.
+void check_linear_shapes(const char* op, const Shape& x, const Shape& weight, const Shape* bias) {
+  LOOM_CHECK(weight.size() == 2, op, ": weight must be [out, in], got ", shape_str(weight));
+  LOOM_CHECK(!x.empty() && x.back() == weight[1], op, ": input has ", x.empty() ? 0 : x.back(),
+             " features but the layer expects ", weight[1], " (input shape ", shape_str(x), ", weight shape ",
+             shape_str(weight), ")");
+  if (bias) {
+    LOOM_CHECK(bias->size() == 1 && (*bias)[0] == weight[0], op, ": bias shape ", shape_str(*bias), " does not match ",
+               weight[0], " output features");
+  }
+}
+
+// The rule of linear and of linear_act, whose activation does not change the shape.
 TensorMeta linear_meta(OpId id, const Metas& in, const auto&) {
   const char* op = autograd::op_name(id);
   const TensorMeta &x = in[0], &weight = in[1];
@@ -113,23 +125,22 @@ TensorMeta linear_meta(OpId id, const Metas& in, const auto&) {
   check_float_meta(x, op);
   check_float_meta(weight, op);
   check_same_dtype_meta(x, weight, op);
-  LOOM_CHECK(weight.shape.size() == 2, op, ": weight must be [out, in], got ", shape_str(weight.shape));
-  LOOM_CHECK(!x.shape.empty() && x.shape.back() == weight.shape[1], op, ": input has ",
-             x.shape.empty() ? 0 : x.shape.back(), " features but the layer expects ", weight.shape[1],
-             " (input shape ", shape_str(x.shape), ", weight shape ", shape_str(weight.shape), ")");
-  if (bias.defined) {
+  if (bias.defined)
     check_same_dtype_meta(x, bias, op);
-    LOOM_CHECK(bias.shape.size() == 1 && bias.shape[0] == weight.shape[0], op, ": bias shape ", shape_str(bias.shape),
-               " does not match ", weight.shape[0], " output features");
-  }
+  check_linear_shapes(op, x.shape, weight.shape, bias.defined ? &bias.shape : nullptr);
   Shape out = x.shape;
   out.back() = weight.shape[0];
   return {out, x.dtype};
 }
 
 void check_linear(const Tensor& x, const Tensor& weight, const Tensor& bias, OpId id) {
-  // The checks are cheap next to a GEMM; the metas copy three small shapes.
-  linear_meta(id, {TensorMeta::of(x), TensorMeta::of(weight), TensorMeta::of(bias)}, NoAttrs{});
+  const char* op = autograd::op_name(id);
+  check_float(x, op);
+  check_float(weight, op);
+  check_same_dtype(x, weight, op);
+  if (bias.defined())
+    check_same_dtype(x, bias, op);
+  check_linear_shapes(op, x.shape(), weight.shape(), bias.defined() ? &bias.shape() : nullptr);
 }
 
 // A Linear's weight gradient gz^T @ x, written straight into the weight's gradient
