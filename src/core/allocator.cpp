@@ -1,6 +1,7 @@
 // The CPU caching allocator (NOTE [Caching allocator] in loom/core/allocator.h).
 #include "loom/core/allocator.h"
 
+#include <array>
 #include <atomic>
 #include <bit>
 #include <cstdlib>
@@ -198,14 +199,35 @@ class MetaAllocator final : public Allocator {
   Device device() const override { return Device::meta(); }
 };
 
-Allocator& allocator_for(Device device) {
-  if (device.is_cpu())
-    return cpu_allocator();
-  if (device.is_meta()) {
+namespace {
+// One allocator per device type: the CPU's and the meta device's are built in, a
+// backend registers its own (register_allocator).
+struct AllocatorTable {
+  std::array<std::atomic<Allocator*>, 3> by_type{};
+  AllocatorTable() {
     static MetaAllocator meta;
-    return meta;
+    by_type[static_cast<size_t>(DeviceType::CPU)] = &cpu_allocator();
+    by_type[static_cast<size_t>(DeviceType::Meta)] = &meta;
   }
-  LOOM_THROW(NotImplementedError, "no allocator for device ", device.str(), "; this build has no CUDA backend");
+};
+std::array<std::atomic<Allocator*>, 3>& allocators() {
+  static AllocatorTable table;
+  return table.by_type;
+}
+}  // namespace
+
+void register_allocator(DeviceType type, Allocator& allocator) {
+  allocators()[static_cast<size_t>(type)].store(&allocator, std::memory_order_release);
+}
+
+Allocator& allocator_for(Device device) {
+  if (device.is_cpu()) [[likely]]
+    return cpu_allocator();
+  Allocator* a = allocators()[static_cast<size_t>(device.type)].load(std::memory_order_acquire);
+  if (a == nullptr)
+    LOOM_THROW(NotImplementedError, "no allocator for device ", device.str(),
+               "; this build has no backend for it (only cpu and meta)");
+  return *a;
 }
 
 MemoryStats memory_stats() { return cpu_allocator().stats(); }

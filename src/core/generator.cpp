@@ -1,5 +1,7 @@
 #include "loom/core/generator.h"
 
+#include "loom/core/tensor_kernels.h"
+
 #include <cmath>
 
 namespace loom {
@@ -59,17 +61,15 @@ uint64_t Generator::below(uint64_t n) {
   return x % n;
 }
 
-Tensor Generator::uniform_tensor(const Shape& shape, double low, double high, DType dtype) {
-  Tensor t = Tensor::empty(shape, dtype);
-  for (int64_t i = 0; i < t.numel(); ++i)
-    store_from_double(t.raw_data(), dtype, i, low + (high - low) * uniform());
+Tensor Generator::uniform_tensor(const Shape& shape, double low, double high, DType dtype, Device device) {
+  Tensor t = Tensor::empty(shape, dtype, device);
+  random_fill_kernels()(t, {RandomFill::Kind::uniform, low, high}, *this);
   return t;
 }
 
-Tensor Generator::normal_tensor(const Shape& shape, double mean, double stddev, DType dtype) {
-  Tensor t = Tensor::empty(shape, dtype);
-  for (int64_t i = 0; i < t.numel(); ++i)
-    store_from_double(t.raw_data(), dtype, i, mean + stddev * normal());
+Tensor Generator::normal_tensor(const Shape& shape, double mean, double stddev, DType dtype, Device device) {
+  Tensor t = Tensor::empty(shape, dtype, device);
+  random_fill_kernels()(t, {RandomFill::Kind::normal, mean, stddev}, *this);
   return t;
 }
 

@@ -6,11 +6,20 @@
 #include <sstream>
 
 #include "loom/core/strided.h"
+#include "loom/core/tensor_kernels.h"
 
 namespace loom {
 
 Storage::Storage(size_t nbytes, Device device)
     : data_(allocator_for(device).allocate(nbytes)), nbytes_(nbytes), device_(device) {}
+
+Storage Storage::borrow(void* data, size_t nbytes, Device device) {
+  Storage s;
+  s.data_ = DataPtr(data, [](void*) {});
+  s.nbytes_ = nbytes;
+  s.device_ = device;
+  return s;
+}
 
 // ---- factories --------------------------------------------------------------
 
@@ -28,9 +37,7 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
   Tensor t = empty(shape, dtype, device);
-  if (device.is_meta())
-    return t;
-  std::memset(t.raw_data(), 0, t.nbytes());
+  t.fill_(0.0);
   return t;
 }
 
@@ -38,35 +45,45 @@ Tensor Tensor::ones(const Shape& shape, DType dtype, Device device) { return ful
 
 Tensor Tensor::full(const Shape& shape, double value, DType dtype, Device device) {
   Tensor t = empty(shape, dtype, device);
-  if (!device.is_meta())
-    t.fill_(value);
+  t.fill_(value);
   return t;
 }
 
-Tensor Tensor::scalar(double value, DType dtype) { return full({}, value, dtype); }
+Tensor Tensor::scalar(double value, DType dtype, Device device) { return full({}, value, dtype, device); }
 
-Tensor Tensor::arange(int64_t n, DType dtype) {
-  Tensor t = empty({n}, dtype);
+Tensor Tensor::arange(int64_t n, DType dtype, Device device) {
+  LOOM_CHECK(n >= 0, "arange: the count must be >= 0, got ", n);
+  std::vector<double> values(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i)
-    store_from_double(t.raw_data(), dtype, i, static_cast<double>(i));
+    values[static_cast<size_t>(i)] = static_cast<double>(i);
+  return from_vector(values, {n}, device).to(dtype);
+}
+
+Tensor Tensor::from_host(const void* data, const Shape& shape, DType dtype, Device device) {
+  const size_t nbytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
+  auto host = std::make_shared<TensorImpl>();
+  host->storage = Storage::borrow(const_cast<void*>(data), nbytes, Device::cpu());
+  host->shape = shape;
+  host->strides = contiguous_strides(shape);
+  host->dtype = dtype;
+  Tensor t = empty(shape, dtype, device);
+  if (nbytes > 0)
+    t.copy_(Tensor(std::move(host)));
   return t;
 }
 
 template <typename T>
-Tensor Tensor::from_vector(const std::vector<T>& values, const Shape& shape) {
+Tensor Tensor::from_vector(const std::vector<T>& values, const Shape& shape, Device device) {
   LOOM_CHECK(static_cast<int64_t>(values.size()) == shape_numel(shape), "from_vector: ", values.size(),
              " values do not fill shape ", shape_str(shape));
-  Tensor t = empty(shape, dtype_v<T>);
-  if (!values.empty())
-    std::memcpy(t.raw_data(), values.data(), values.size() * sizeof(T));
-  return t;
+  return from_host(values.data(), shape, dtype_v<T>, device);
 }
-template Tensor Tensor::from_vector(const std::vector<float>&, const Shape&);
-template Tensor Tensor::from_vector(const std::vector<double>&, const Shape&);
-template Tensor Tensor::from_vector(const std::vector<int64_t>&, const Shape&);
-template Tensor Tensor::from_vector(const std::vector<int32_t>&, const Shape&);
-template Tensor Tensor::from_vector(const std::vector<int8_t>&, const Shape&);
-template Tensor Tensor::from_vector(const std::vector<uint8_t>&, const Shape&);
+template Tensor Tensor::from_vector(const std::vector<float>&, const Shape&, Device);
+template Tensor Tensor::from_vector(const std::vector<double>&, const Shape&, Device);
+template Tensor Tensor::from_vector(const std::vector<int64_t>&, const Shape&, Device);
+template Tensor Tensor::from_vector(const std::vector<int32_t>&, const Shape&, Device);
+template Tensor Tensor::from_vector(const std::vector<int8_t>&, const Shape&, Device);
+template Tensor Tensor::from_vector(const std::vector<uint8_t>&, const Shape&, Device);
 
 // ---- properties ---------------------------------------------------------------
 
@@ -137,6 +154,8 @@ T Tensor::item() const {
   LOOM_CHECK(numel() == 1, "item(): tensor of shape ", shape_str(shape()), " has ", numel(),
              " elements, expected exactly one");
   check_dtype(dtype_v<T>);
+  if (!device().is_cpu())
+    return to(Device::cpu()).item<T>();
   return *static_cast<const T*>(raw_data());
 }
 template float Tensor::item<float>() const;
@@ -147,12 +166,14 @@ template int32_t Tensor::item<int32_t>() const;
 double Tensor::item_double() const {
   LOOM_CHECK(numel() == 1, "item(): tensor of shape ", shape_str(shape()), " has ", numel(),
              " elements, expected exactly one");
+  if (!device().is_cpu())
+    return to(Device::cpu()).item_double();
   return load_as_double(raw_data(), dtype(), 0);
 }
 
 template <typename T>
 std::vector<T> Tensor::to_vector() const {
-  Tensor c = to(dtype_v<T>).contiguous();
+  Tensor c = to(Device::cpu()).to(dtype_v<T>).contiguous();
   const T* p = c.data<T>();
   return std::vector<T>(p, p + c.numel());
 }
@@ -172,7 +193,7 @@ std::string Tensor::str() const {
     os << ", meta";
   } else if (numel() <= 16) {
     os << " {";
-    Tensor c = contiguous();
+    Tensor c = to(Device::cpu()).contiguous();
     for (int64_t i = 0; i < c.numel(); ++i)
       os << (i ? ", " : "") << load_as_double(c.raw_data(), dtype(), i);
     os << "}";
@@ -283,6 +304,14 @@ Tensor Tensor::to(DType dtype) const {
   return out;
 }
 
+Tensor Tensor::to(Device device) const {
+  if (device == this->device())
+    return *this;
+  Tensor out = empty(shape(), dtype(), device);
+  strided_copy(*this, out);
+  return out;
+}
+
 Tensor Tensor::detach() const {
   Tensor t = as_strided(shape(), strides(), offset());
   return t;
@@ -296,16 +325,8 @@ void Tensor::copy_(const Tensor& src) const {
 }
 
 void Tensor::fill_(double value) const {
-  if (is_contiguous() && dtype() == DType::f32) {  // the hot case: zeroing gradient arenas
-    float* p = static_cast<float*>(raw_data());
-    std::fill(p, p + numel(), static_cast<float>(value));
-    bump_version();
-    return;
-  }
-  Tensor one = empty({1}, dtype(), device());
-  store_from_double(one.raw_data(), dtype(), 0, value);
-  Shape zero_strides(static_cast<size_t>(dim()), 0);
-  strided_copy(one.as_strided(shape(), zero_strides, 0), *this);
+  check_defined();
+  fill_kernels()(*this, value);
   bump_version();
 }
 
@@ -463,30 +484,10 @@ void store_from_double(void* base, DType dtype, int64_t i, double v) {
 
 void strided_copy(const Tensor& src, const Tensor& dst) {
   LOOM_ASSERT(src.shape() == dst.shape());
-  LOOM_CHECK(src.device().is_cpu() && dst.device().is_cpu(), "strided_copy: only CPU tensors");
-  const DType st = src.dtype(), dt = dst.dtype();
-  const size_t es = dtype_size(dt);
-  char* d = static_cast<char*>(dst.raw_data());
-  const char* s = static_cast<const char*>(src.raw_data());
-  StridedRuns<2> runs(dst.shape(), {dst.strides(), src.strides()});
-  runs.for_each([&](const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& inc) {
-    if (st == dt && inc[0] == 1 && inc[1] == 1) {
-      std::memcpy(d + off[0] * es, s + off[1] * es, static_cast<size_t>(n) * es);
-    } else if (st == dt && st == DType::f32) {
-      float* dp = reinterpret_cast<float*>(d) + off[0];
-      const float* sp = reinterpret_cast<const float*>(s) + off[1];
-      for (int64_t i = 0; i < n; ++i)
-        dp[i * inc[0]] = sp[i * inc[1]];
-    } else if (st == dt) {
-      for (int64_t i = 0; i < n; ++i) {
-        std::memcpy(d + (off[0] + i * inc[0]) * es, s + (off[1] + i * inc[1]) * es, es);
-      }
-    } else {
-      for (int64_t i = 0; i < n; ++i) {
-        store_from_double(d, dt, off[0] + i * inc[0], load_as_double(s, st, off[1] + i * inc[1]));
-      }
-    }
-  });
+  if (src.dtype() == dst.dtype())
+    copy_kernels()(src, dst);
+  else
+    cast_kernels()(src, dst);
 }
 
 }  // namespace loom

@@ -201,16 +201,17 @@ void Module::pack_parameters() {
   if (params.empty())
     return;
   const DType dtype = params.front().dtype();
+  const Device device = params.front().device();
   int64_t total = 0;
   for (const auto& [name, p] : named_parameters()) {
     LOOM_CHECK(p.dtype() == dtype, "pack_parameters: all parameters must share one dtype, but \"", name, "\" is ",
                dtype_name(p.dtype()), " and the first is ", dtype_name(dtype));
-    LOOM_CHECK(p.device().is_cpu(), "pack_parameters: \"", name, "\" is on ", p.device().str(),
-               "; only CPU parameters can be packed");
+    LOOM_CHECK(p.device() == device, "pack_parameters: all parameters must share one device, but \"", name, "\" is on ",
+               p.device().str(), " and the first is on ", device.str());
     total += p.numel();
   }
-  Tensor param_arena = Tensor::empty({total}, dtype);
-  Tensor grad_arena = Tensor::zeros({total}, dtype);
+  Tensor param_arena = Tensor::empty({total}, dtype, device);
+  Tensor grad_arena = Tensor::zeros({total}, dtype, device);
   int64_t offset = 0;
   for (const Tensor& p : params) {
     const Shape strides = contiguous_strides(p.shape());
@@ -228,6 +229,45 @@ void Module::pack_parameters() {
   }
   param_arena_ = param_arena;
   grad_arena_ = grad_arena;
+}
+
+namespace {
+// Re-points `impl` at a copy of its elements on `device`, keeping its shape and
+// strides when it is contiguous (a fresh copy is laid out contiguously).
+void move_impl(const std::shared_ptr<TensorImpl>& impl, Device device) {
+  if (impl == nullptr || impl->storage.device() == device)
+    return;
+  Tensor moved = Tensor(impl).to(device);
+  impl->storage = moved.storage();
+  impl->strides = moved.strides();
+  impl->offset = moved.offset();
+}
+
+// Re-points a view into an arena at the moved arena: same offset and strides.
+void repoint_impl(TensorImpl* impl, const Storage& arena) {
+  if (impl != nullptr)
+    impl->storage = arena;
+}
+}  // namespace
+
+Module& Module::to(Device device) {
+  const NamedTensors params = named_parameters();
+  if (param_arena_.defined()) {
+    param_arena_ = param_arena_.to(device);
+    grad_arena_ = grad_arena_.to(device);
+    for (const auto& [name, p] : params) {
+      repoint_impl(p.impl(), param_arena_.storage());
+      repoint_impl(p.impl()->grad.get(), grad_arena_.storage());
+    }
+  } else {
+    for (const auto& [name, p] : params) {
+      move_impl(p.impl_ptr(), device);
+      move_impl(p.impl()->grad, device);
+    }
+  }
+  for (const auto& [name, b] : named_buffers())
+    move_impl(b.impl_ptr(), device);
+  return *this;
 }
 
 }  // namespace loom::nn

@@ -1,11 +1,8 @@
 #include "loom/optim/adam.h"
 
 #include <cmath>
-#include <type_traits>
 
-#include "loom/core/dispatch.h"
-#include "loom/kernels/adam_update.h"
-#include "update_loop.h"
+#include "loom/kernels/optimizer_updates.h"
 
 namespace loom::optim {
 
@@ -34,18 +31,7 @@ void Adam::step() {
   for_each_segment([&](Segment& s) {
     const Tensor m = segment_slot(s, "exp_avg");
     const Tensor v = segment_slot(s, "exp_avg_sq");
-    dispatch_float(s.param.dtype(), [&]<typename T>() {
-      T* p = s.param.data<T>();
-      const T* g = s.grad.data<T>();
-      T* mp = m.data<T>();
-      T* vp = v.data<T>();
-      detail::parallel_update(s.param.numel(), [&](int64_t lo, int64_t hi) {
-        if constexpr (std::is_same_v<T, float>)
-          kernels::adam_update_f32(p + lo, g + lo, mp + lo, vp + lo, hi - lo, c);
-        else
-          kernels::adam_update_scalar<T>(p, g, mp, vp, lo, hi, c);
-      });
-    });
+    kernels::adam_update_kernels()(s.param, s.grad, m, v, c);
   });
 }
 

@@ -1,31 +1,8 @@
 #include "loom/optim/sgd.h"
 
-#include "loom/core/dispatch.h"
-#include "update_loop.h"
+#include "loom/kernels/optimizer_updates.h"
 
 namespace loom::optim {
-namespace {
-
-template <typename T>
-void sgd_update(T* p, const T* g, T* buf, int64_t begin, int64_t end, const OptimizerOptions& o, bool first) {
-  const T lr = static_cast<T>(o.lr), wd = static_cast<T>(o.weight_decay), mom = static_cast<T>(o.momentum);
-  const T keep = static_cast<T>(1.0 - o.dampening);
-  // Decay is skipped, not multiplied by 0, so an inf parameter does not turn into NaN.
-  const bool decay = o.weight_decay != 0;
-  if (buf == nullptr) {
-    for (int64_t i = begin; i < end; ++i)
-      p[i] -= lr * (decay ? g[i] + wd * p[i] : g[i]);
-    return;
-  }
-  for (int64_t i = begin; i < end; ++i) {
-    const T d = decay ? g[i] + wd * p[i] : g[i];
-    const T b = first ? d : mom * buf[i] + keep * d;
-    buf[i] = b;
-    p[i] -= lr * (o.nesterov ? d + mom * b : b);
-  }
-}
-
-}  // namespace
 
 SGD::SGD(std::vector<Tensor> params, OptimizerOptions options) : Optimizer(std::move(params), options) {
   LOOM_CHECK(options_.momentum >= 0, "SGD: momentum must be >= 0, got ", options_.momentum);
@@ -45,13 +22,9 @@ void SGD::step() {
   for_each_segment([&](Segment& s) {
     const bool first = !segment_has_slot(s, "momentum_buffer");
     const Tensor buf = options_.momentum != 0 ? segment_slot(s, "momentum_buffer") : Tensor();
-    dispatch_float(s.param.dtype(), [&]<typename T>() {
-      T* p = s.param.data<T>();
-      const T* g = s.grad.data<T>();
-      T* b = detail::ptr<T>(buf);
-      detail::parallel_update(s.param.numel(),
-                              [&](int64_t lo, int64_t hi) { sgd_update<T>(p, g, b, lo, hi, options_, first); });
-    });
+    kernels::SgdStep step{options_.lr,        options_.weight_decay, options_.momentum,
+                          options_.dampening, options_.nesterov,     first};
+    kernels::sgd_update_kernels()(s.param, s.grad, buf, step);
   });
 }
 

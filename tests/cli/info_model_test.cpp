@@ -80,5 +80,22 @@ TEST(InfoModel, ResidualModelAndTable) {
   EXPECT_NE(bad.output.find("nonexistent.json"), std::string::npos) << bad.output;
 }
 
+// The summary builds the model on the meta device, so a model whose weights alone
+// would take 40 GB (two 50,000-wide layers) is sized under a 2 GB address-space
+// limit, and its parameter count is the real model's.
+TEST(InfoModel, AModelFarLargerThanMemoryIsSizedOnTheMetaDevice) {
+  testing::TempDir dir;
+  const std::string path = (dir.path() / "huge.json").string();
+  testing::write_file(path, R"({"name": "huge", "input_shape": [50000], "layers": [
+    {"type": "linear", "in": 50000, "out": 50000}, {"type": "relu"},
+    {"type": "linear", "in": 50000, "out": 50000}]})");
+  auto r = run_command("bash -c 'ulimit -v 2000000 && " + testing::loom_cli() + " info --json --batch 4 --model " +
+                       path + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["parameters"].get<int64_t>(), 2 * (int64_t{50000} * 50000 + 50000));
+  EXPECT_EQ(j["layers"][2]["output_shape"].get<Shape>(), (Shape{4, 50000}));
+}
+
 }  // namespace
 }  // namespace loom

@@ -173,6 +173,42 @@ TEST(Tensor, CastsAndHalfPrecisionStorage) {
   EXPECT_EQ(a.to(DType::i64).to_vector<int64_t>(), (std::vector<int64_t>{1, -2, 65504, 0}));
 }
 
+TEST(Tensor, ToMetaKeepsShapeAndDtypeAndReadingItBackIsAnError) {
+  Tensor a = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3});
+  Tensor m = a.to(Device::meta());
+  EXPECT_TRUE(m.device().is_meta());
+  EXPECT_EQ(m.shape(), a.shape());
+  EXPECT_EQ(m.dtype(), DType::f32);
+  EXPECT_TRUE(a.to(DType::f16).to(Device::meta()).dtype() == DType::f16);
+  m.fill_(3.0);  // writing a meta tensor is a no-op
+  try {
+    m.to(Device::cpu());
+    FAIL() << "copied a meta tensor's data";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("meta device (f32 [2, 3]) to cpu"), std::string::npos) << e.message();
+  }
+  EXPECT_THROW(m.item<float>(), Error);
+  EXPECT_THROW(m.to_vector<float>(), Error);
+  EXPECT_EQ(a.to(Device::cpu()).impl(), a.impl());  // same device: the same tensor
+}
+
+TEST(Tensor, DefaultDeviceGuardScopesTheFactoriesDevice) {
+  EXPECT_TRUE(default_device().is_cpu());
+  {
+    DefaultDeviceGuard outer(Device::meta());
+    EXPECT_TRUE(Tensor::zeros({3}).device().is_meta());
+    EXPECT_TRUE(Tensor::arange(4).device().is_meta());
+    EXPECT_TRUE(Tensor::from_vector<float>({1, 2}, {2}).device().is_meta());
+    {
+      DefaultDeviceGuard inner(Device::cpu());
+      EXPECT_TRUE(Tensor::ones({2}).device().is_cpu());
+    }
+    EXPECT_TRUE(Tensor::full({2}, 1.0).device().is_meta());
+    EXPECT_TRUE(Tensor::zeros({2}, DType::f32, Device::cpu()).device().is_cpu());  // an explicit device wins
+  }
+  EXPECT_TRUE(Tensor::zeros({3}).device().is_cpu());
+}
+
 TEST(Generator, SeededStreamsRepeatAndDiffer) {
   Generator a(11), b(11), c(12);
   for (int i = 0; i < 5; ++i) {

@@ -26,8 +26,10 @@ class Allocator {
   virtual Device device() const = 0;
 };
 
-// The allocator tensors on `device` draw from.
+// The allocator tensors on `device` draw from: one per device type. The CPU's and
+// the meta device's are built in; a backend registers its own.
 Allocator& allocator_for(Device device);
+void register_allocator(DeviceType type, Allocator& allocator);
 
 // NOTE [Caching allocator]
 // CPU tensors draw from a caching allocator: a request is rounded up to a size

@@ -6,8 +6,9 @@ namespace loom {
 
 enum class DeviceType : uint8_t { CPU, CUDA, Meta };
 
-// Where a tensor's storage lives. Only the CPU has kernels today; the CUDA backend
-// registers its own kernels per op when it is built (see kernels/registry.h).
+// Where a tensor's storage lives. The CPU and meta backends are built in; a CUDA
+// backend would register an allocator and its kernel entries (NOTE [Kernel lists]
+// in loom/core/kernel_list.h).
 // NOTE [Meta device]
 // A tensor on `meta` has a shape and a dtype and no storage (as PyTorch's). Every
 // op given meta inputs runs only its shape rule (NOTE [Op schema]) and returns a
@@ -33,6 +34,24 @@ struct Device {
         return "cuda:" + std::to_string(index);
     }
   }
+};
+
+// NOTE [Default device]
+// The device factories use when none is given: the CPU, unless a
+// DefaultDeviceGuard on this thread names another (torch.set_default_device, as a
+// scope). Building a model under DefaultDeviceGuard(Device::meta()) gives every
+// parameter a shape and no memory (`loom info` sizes a model this way).
+Device default_device();
+
+class DefaultDeviceGuard {
+ public:
+  explicit DefaultDeviceGuard(Device device);
+  ~DefaultDeviceGuard();
+  DefaultDeviceGuard(const DefaultDeviceGuard&) = delete;
+  DefaultDeviceGuard& operator=(const DefaultDeviceGuard&) = delete;
+
+ private:
+  Device previous_;
 };
 
 }  // namespace loom

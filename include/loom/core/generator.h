@@ -17,9 +17,11 @@ class Generator {
   double normal();             // N(0, 1), Box-Muller
   uint64_t below(uint64_t n);  // uniform integer in [0, n), unbiased
 
-  // Filled tensors (f32 unless a dtype is given).
-  Tensor uniform_tensor(const Shape& shape, double low, double high, DType dtype = DType::f32);
-  Tensor normal_tensor(const Shape& shape, double mean, double stddev, DType dtype = DType::f32);
+  // Filled tensors (f32 unless a dtype is given), drawn by the random_fill kernels.
+  Tensor uniform_tensor(const Shape& shape, double low, double high, DType dtype = DType::f32,
+                        Device device = default_device());
+  Tensor normal_tensor(const Shape& shape, double mean, double stddev, DType dtype = DType::f32,
+                       Device device = default_device());
 
  private:
   uint64_t s_[4];

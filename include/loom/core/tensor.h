@@ -24,6 +24,8 @@ class Storage {
  public:
   Storage() = default;
   Storage(size_t nbytes, Device device);
+  // Storage over memory loom does not own (it must outlive every view of it).
+  static Storage borrow(void* data, size_t nbytes, Device device);
   void* data() const { return data_.get(); }
   size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
@@ -42,14 +44,19 @@ class Tensor {
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
   // ---- factories --------------------------------------------------------
-  static Tensor empty(const Shape& shape, DType dtype = DType::f32, Device device = {});
-  static Tensor zeros(const Shape& shape, DType dtype = DType::f32, Device device = {});
-  static Tensor ones(const Shape& shape, DType dtype = DType::f32, Device device = {});
-  static Tensor full(const Shape& shape, double value, DType dtype = DType::f32, Device device = {});
-  static Tensor scalar(double value, DType dtype = DType::f32);
-  static Tensor arange(int64_t n, DType dtype = DType::i64);
+  // Every factory takes a device; by default the thread's default device (the CPU
+  // unless a DefaultDeviceGuard set another, NOTE [Default device]).
+  static Tensor empty(const Shape& shape, DType dtype = DType::f32, Device device = default_device());
+  static Tensor zeros(const Shape& shape, DType dtype = DType::f32, Device device = default_device());
+  static Tensor ones(const Shape& shape, DType dtype = DType::f32, Device device = default_device());
+  static Tensor full(const Shape& shape, double value, DType dtype = DType::f32, Device device = default_device());
+  static Tensor scalar(double value, DType dtype = DType::f32, Device device = default_device());
+  static Tensor arange(int64_t n, DType dtype = DType::i64, Device device = default_device());
+  // A copy of `values` (host memory) on `device`.
   template <typename T>
-  static Tensor from_vector(const std::vector<T>& values, const Shape& shape);
+  static Tensor from_vector(const std::vector<T>& values, const Shape& shape, Device device = default_device());
+  // A copy of contiguous host memory holding shape's elements of dtype, on `device`.
+  static Tensor from_host(const void* data, const Shape& shape, DType dtype, Device device = default_device());
 
   // ---- properties -------------------------------------------------------
   bool defined() const { return impl_ != nullptr; }
@@ -66,7 +73,9 @@ class Tensor {
   size_t nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype()); }
   std::string str() const;  // "Tensor(f32 [2, 3])" plus values when small
 
-  // ---- element access (CPU) -----------------------------------------------
+  // ---- element access ------------------------------------------------------
+  // raw_data() and data() address the device's memory (host memory on the CPU);
+  // item() and to_vector() read through a CPU copy on any device.
   void* raw_data() const;  // address of element 0 (storage + offset)
   template <typename T>
   T* data() const {
@@ -88,6 +97,7 @@ class Tensor {
   Tensor contiguous() const;              // itself when already contiguous
   Tensor clone() const;                   // always a fresh contiguous copy
   Tensor to(DType dtype) const;           // converting copy (itself when same dtype)
+  Tensor to(Device device) const;         // copy onto another device (itself when already there)
   Tensor detach() const;                  // same storage, no autograd history
   void copy_(const Tensor& src) const;    // element-wise copy into this; shapes must match
   void fill_(double value) const;

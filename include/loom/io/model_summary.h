@@ -1,8 +1,8 @@
 #pragma once
 // What a model description costs for a batch, layer by layer: output shape,
-// parameters, forward FLOPs and activation bytes, from the description's shape
-// rules alone (nothing is allocated). `loom info --model M --batch B [--json]`
-// prints it.
+// parameters, forward FLOPs and activation bytes. The model is built and run on
+// the meta device (shapes, no data), so nothing the size of a weight is allocated. `loom info --model M --batch B
+// [--json]` prints it.
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -23,6 +23,9 @@ struct GemmArgs {
   int64_t batch = 1, stride_a = 0, stride_b = 0, stride_c = 0;
 };
 
+// The gemm list is chosen by the operands' device (NOTE [Kernel lists]).
+inline std::optional<Device> kernel_device_of(const GemmArgs& g) { return g.device; }
+
 using GemmKernels = KernelList<void(const GemmArgs&)>;
 GemmKernels& gemm_kernels();
 

@@ -66,6 +66,12 @@ class Module {
   // gradient sits at the same offset in the gradient arena as its parameter; the
   // optimizers rely on that to update the whole arena in one loop.
   void pack_parameters();
+  // Moves every parameter, gradient and buffer to `device` in place (PyTorch's
+  // Module.to): each TensorImpl is re-pointed at a copy on the device, so layers,
+  // optimizers and packed views keep holding the same tensors. A packed module
+  // moves its two arenas and re-points the views into them, staying packed.
+  // Returns *this, so `model->to(Device::meta())` chains.
+  Module& to(Device device);
   // The packed buffers (undefined before pack_parameters()). gradient_arena() first
   // writes the zeros of gradients that zero_grad() marked and no backward has
   // written since (NOTE [Lazy zero gradient]), so the buffer reads as zeroed.

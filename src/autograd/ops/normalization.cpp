@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "loom/autograd/grad_mode.h"
+#include "loom/core/tensor_kernels.h"
 #include "loom/kernels/nn_kernels.h"
 #include "ops/op_util.h"
 
@@ -163,20 +164,8 @@ OpOutput dropout_forward(OpId id, const Inputs& in, const DropoutAttrs& a) {
     return {x, nullptr};
   Generator& generator = a.generator ? *a.generator : default_generator();
   Tensor mask = Tensor::empty(x.shape(), x.dtype(), x.device());
-  const double keep_scale = p < 1.0 ? 1.0 / (1.0 - p) : 0.0;
-  // Compare raw 53-bit draws against a threshold: no per-element conversion.
-  const uint64_t threshold = static_cast<uint64_t>(std::ceil(p * 0x1.0p53));
-  auto fill = [&](auto* m) {
-    using T = std::remove_pointer_t<decltype(m)>;
-    const T keep = static_cast<T>(keep_scale);
-    for (int64_t i = 0, n = mask.numel(); i < n; ++i)
-      m[i] = (generator.next_u64() >> 11) >= threshold ? keep : T(0);
-  };
-  if (mask.dtype() == DType::f32) {
-    fill(mask.data<float>());
-  } else {
-    fill(mask.data<double>());
-  }
+  // Each element kept with probability 1 - p, as 1 / (1 - p) (0 when p is 1).
+  random_fill_kernels()(mask, {RandomFill::Kind::bernoulli, p, p < 1.0 ? 1.0 / (1.0 - p) : 0.0}, generator);
   return {mul(x, mask), nullptr};
 }
 
