@@ -258,7 +258,41 @@ Tensor Tensor::as_strided(const Shape& shape, const Shape& strides, int64_t offs
   impl->strides = strides;
   impl->offset = offset;
   impl->dtype = impl_->dtype;
+  if (impl_->quant && (impl_->quant->is_per_tensor() || (shape == impl_->shape && strides == impl_->strides)))
+    impl->quant = impl_->quant;
   return Tensor(std::move(impl));
+}
+
+const QuantParams* Tensor::quant_params() const { return impl_ ? impl_->quant.get() : nullptr; }
+
+Tensor Tensor::with_quant_params(QuantParams params) const {
+  check_defined();
+  const DType t = dtype();
+  LOOM_CHECK(t == DType::i8 || t == DType::u8 || t == DType::i32,
+             "with_quant_params: a quantized tensor holds i8, u8 or i32, not ", dtype_name(t));
+  LOOM_CHECK(!params.scales.empty() && params.scales.size() == params.zero_points.size(),
+             "with_quant_params: ", params.scales.size(), " scales and ", params.zero_points.size(),
+             " zero points; they must be the same, non-zero, number");
+  if (params.is_per_tensor()) {
+    LOOM_CHECK(params.scales.size() == 1, "with_quant_params: per-tensor parameters have one scale, got ",
+               params.scales.size());
+  } else {
+    LOOM_CHECK(params.axis < dim(), "with_quant_params: axis ", params.axis, " is not an axis of a tensor of shape ",
+               shape_str(shape()));
+    LOOM_CHECK(static_cast<int64_t>(params.scales.size()) == size(params.axis),
+               "with_quant_params: ", params.scales.size(), " scales for axis ", params.axis, " of size ",
+               size(params.axis), " (shape ", shape_str(shape()), ")");
+  }
+  for (size_t i = 0; i < params.scales.size(); ++i) {
+    LOOM_CHECK(std::isfinite(params.scales[i]) && params.scales[i] > 0, "with_quant_params: scale ", i, " is ",
+               params.scales[i], "; scales must be positive and finite");
+    const int64_t zp = params.zero_points[i];
+    LOOM_CHECK(t == DType::i32 || (zp >= quant_min(t) && zp <= quant_max(t)), "with_quant_params: zero point ", i,
+               " is ", zp, ", outside ", dtype_name(t), "'s [", quant_min(t), ", ", quant_max(t), "]");
+  }
+  Tensor out = as_strided(shape(), strides(), offset());
+  out.impl_->quant = std::make_shared<const QuantParams>(std::move(params));
+  return out;
 }
 
 Tensor Tensor::view(const Shape& requested) const {
@@ -293,6 +327,7 @@ Tensor Tensor::contiguous() const {
 Tensor Tensor::clone() const {
   Tensor out = empty(shape(), dtype(), device());
   strided_copy(*this, out);
+  out.impl_->quant = impl_->quant;
   return out;
 }
 
@@ -309,6 +344,7 @@ Tensor Tensor::to(Device device) const {
     return *this;
   Tensor out = empty(shape(), dtype(), device);
   strided_copy(*this, out);
+  out.impl_->quant = impl_->quant;
   return out;
 }
 
@@ -376,20 +412,6 @@ void Tensor::bump_version() const {
 // ---- element conversion and strided copy ---------------------------------------------
 
 namespace {
-float bf16_to_float(uint16_t v) {
-  uint32_t bits = static_cast<uint32_t>(v) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-uint16_t float_to_bf16(float f) {  // round to nearest even
-  uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  if (std::isnan(f))
-    return 0x7fc0;
-  bits += 0x7fff + ((bits >> 16) & 1);
-  return static_cast<uint16_t>(bits >> 16);
-}
 float f16_to_float(uint16_t h) {
   uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
   float f;

@@ -17,7 +17,7 @@ void run_products(DType dtype) {
     for (bool ta : {false, true})
       for (bool tb : {false, true}) {
         GemmArgs g;
-        g.dtype = dtype;
+        g.set_dtypes(dtype);
         g.trans_a = ta;
         g.trans_b = tb;
         g.m = s[0];

@@ -52,6 +52,8 @@ GatherKernels& index_select_rows_kernels() { return kernel_lists().index_select_
 ScatterKernels& index_add_rows_kernels() { return kernel_lists().index_add_rows; }
 BiasActKernels& bias_act_kernels() { return kernel_lists().bias_act; }
 BiasActBackwardKernels& bias_act_backward_kernels() { return kernel_lists().bias_act_backward; }
+QuantizeKernels& quantize_kernels() { return kernel_lists().quantize; }
+DequantizeKernels& dequantize_kernels() { return kernel_lists().dequantize; }
 SgdUpdateKernels& sgd_update_kernels() { return kernel_lists().sgd_update; }
 AdamUpdateKernels& adam_update_kernels() { return kernel_lists().adam_update; }
 RmspropUpdateKernels& rmsprop_update_kernels() { return kernel_lists().rmsprop_update; }

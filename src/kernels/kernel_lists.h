@@ -8,6 +8,7 @@
 #include "loom/kernels/gemm.h"
 #include "loom/kernels/nn_kernels.h"
 #include "loom/kernels/optimizer_updates.h"
+#include "loom/kernels/quantize.h"
 #include "loom/kernels/reduce.h"
 
 namespace loom::kernels {
@@ -38,6 +39,8 @@ struct KernelLists {
   ScatterKernels index_add_rows{"index_add_rows"};
   BiasActKernels bias_act{"bias_act"};
   BiasActBackwardKernels bias_act_backward{"bias_act_backward"};
+  QuantizeKernels quantize{"quantize"};
+  DequantizeKernels dequantize{"dequantize"};
   // optimizer updates
   SgdUpdateKernels sgd_update{"sgd_update"};
   AdamUpdateKernels adam_update{"adam_update"};

@@ -62,7 +62,7 @@ TEST_P(GemmEntries, EveryEntryMatchesTheReference) {
     const auto c0 = random_floats(static_cast<size_t>(sc * s.batch), 3);
     auto args = [&](std::vector<float>& c) {
       GemmArgs g;
-      g.dtype = DType::f32;
+      g.set_dtypes(DType::f32);
       g.device = Device::cpu();
       g.trans_a = s.ta;
       g.trans_b = s.tb;
@@ -107,10 +107,10 @@ TEST(GemmList, OneDnnDeclinesDoublesAndEmptyProducts) {
   ASSERT_EQ(list.entries().front().name, "onednn_sgemm");
   GemmArgs g;
   g.device = Device::cpu();
-  g.dtype = DType::f64;
+  g.set_dtypes(DType::f64);
   g.m = g.n = g.k = 4;
   EXPECT_NE(list.entries().front().declines(g).find("f32 only"), std::string::npos);
-  g.dtype = DType::f32;
+  g.set_dtypes(DType::f32);
   g.k = 0;
   EXPECT_EQ(list.entries().front().declines(g), "empty GEMM");
   g.m = 64, g.n = 10, g.k = 128;  // the logits layer goes to OpenBLAS

@@ -1,5 +1,7 @@
 #pragma once
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace loom {
@@ -13,6 +15,23 @@ const char* dtype_name(DType t);
 // Parses "f32", "float32", "i64", ... ; throws ValueError on anything else.
 DType dtype_from_name(const std::string& name);
 bool is_floating(DType t);
+
+// bfloat16 is the top half of an f32: widening is exact, narrowing rounds to
+// nearest even (a NaN stays a quiet NaN).
+inline float bf16_to_float(uint16_t v) {
+  const uint32_t bits = static_cast<uint32_t>(v) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+inline uint16_t float_to_bf16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  if (std::isnan(f))
+    return 0x7fc0;
+  bits += 0x7fff + ((bits >> 16) & 1);
+  return static_cast<uint16_t>(bits >> 16);
+}
 
 template <typename T>
 struct dtype_of;

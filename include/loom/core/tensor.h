@@ -12,6 +12,7 @@
 #include "loom/core/allocator.h"
 #include "loom/core/dtype.h"
 #include "loom/core/error.h"
+#include "loom/core/quant_params.h"
 #include "loom/core/shape.h"
 
 namespace loom {
@@ -102,6 +103,16 @@ class Tensor {
   void copy_(const Tensor& src) const;    // element-wise copy into this; shapes must match
   void fill_(double value) const;
 
+  // ---- quantization parameters (NOTE [Quantization parameters]) --------------
+  // Null unless the tensor carries them.
+  const QuantParams* quant_params() const;
+  bool is_quantized() const { return quant_params() != nullptr; }
+  // The same storage and layout, carrying `params`. Throws ValueError unless the
+  // dtype is i8, u8 or i32, scales are positive and finite, the lengths agree,
+  // the axis is one of the tensor's and per-axis lists have its size, and the
+  // zero points lie in the dtype's range.
+  Tensor with_quant_params(QuantParams params) const;
+
   // ---- autograd fields (filled by the autograd layer) ----------------------
   bool requires_grad() const;
   Tensor& set_requires_grad(bool requires_grad);
@@ -146,6 +157,7 @@ class TensorImpl {
   std::shared_ptr<TensorImpl> grad;
   bool grad_is_zero = false;  // NOTE [Lazy zero gradient]
   std::shared_ptr<autograd::Node> grad_fn;
+  std::shared_ptr<const QuantParams> quant;  // NOTE [Quantization parameters]
 };
 
 // Converts element `i` of a contiguous buffer of type `dtype` to/from double.

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include "loom/core/tensor.h"
 #include "loom/kernels/registry.h"
@@ -8,8 +9,17 @@ namespace loom::kernels {
 
 // C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C, row-major, for `batch`
 // matrices spaced by the stride_* element counts (0 = the same matrix for all).
+// NOTE [GEMM operand dtypes]
+// Each operand names its dtype. The combinations the lists hold:
+// - f32 x f32 -> f32 and f64 x f64 -> f64 (every float entry);
+// - {u8, i8} x {i8, u8} -> i32: C = alpha * sum_k (A - a_zero_point)(B - b_zero_point)
+//   + beta * C, accumulated in i32 as VNNI's vpdpbusd does, alpha 1 and beta 0 or 1;
+// - bf16 x bf16 -> f32 or bf16, accumulated in f32 (as vdpbf16ps does).
+// The low-precision entries today are references, checked against f32; the fast
+// ones come with compression, in front of them.
 struct GemmArgs {
-  DType dtype = DType::f32;
+  DType a_dtype = DType::f32, b_dtype = DType::f32, c_dtype = DType::f32;
+  int32_t a_zero_point = 0, b_zero_point = 0;  // integer operands only
   Device device;
   bool trans_a = false, trans_b = false;
   int64_t m = 0, n = 0, k = 0;
@@ -21,6 +31,11 @@ struct GemmArgs {
   void* c = nullptr;
   int64_t ldc = 0;
   int64_t batch = 1, stride_a = 0, stride_b = 0, stride_c = 0;
+
+  void set_dtypes(DType all) { a_dtype = b_dtype = c_dtype = all; }
+  // The operands' one dtype, or kCount when they differ.
+  DType uniform_dtype() const { return a_dtype == b_dtype && b_dtype == c_dtype ? a_dtype : DType::kCount; }
+  std::string dtypes_str() const;  // "u8 x i8 -> i32"
 };
 
 // The gemm list is chosen by the operands' device (NOTE [Kernel lists]).

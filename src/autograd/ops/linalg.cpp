@@ -26,11 +26,31 @@ GemmOperand as_gemm_operand(const Tensor& m) {  // m is 2-D
   return {c, false, std::max<int64_t>(cols, 1)};
 }
 
+// The zero point an integer GEMM subtracts: a per-tensor one, or 0 for symmetric
+// per-axis parameters (the usual per-channel weights); an asymmetric per-axis
+// operand has no single zero point.
+int32_t gemm_zero_point(const Tensor& t) {
+  const QuantParams* q = t.quant_params();
+  if (q == nullptr)
+    return 0;
+  if (q->is_per_tensor())
+    return q->zero_points[0];
+  LOOM_CHECK(q->symmetric(), "matmul: an operand quantized per axis with non-zero zero points (", q->str(),
+             ") has no single zero point; dequantize it first");
+  return 0;
+}
+
 // out[m,n] = a[m,k] @ b[k,n] (+ beta * out)
 void gemm_2d(const Tensor& a, const Tensor& b, const Tensor& out, double beta) {
   GemmOperand A = as_gemm_operand(a), B = as_gemm_operand(b);
   kernels::GemmArgs g;
-  g.dtype = a.dtype();
+  g.a_dtype = a.dtype();
+  g.b_dtype = b.dtype();
+  g.c_dtype = out.dtype();
+  if (g.c_dtype == DType::i32) {
+    g.a_zero_point = gemm_zero_point(a);
+    g.b_zero_point = gemm_zero_point(b);
+  }
   g.device = a.device();
   g.m = a.size(0);
   g.k = a.size(1);
@@ -54,11 +74,25 @@ void gemm_2d(const Tensor& a, const Tensor& b, const Tensor& out, double beta) {
   kernels::gemm_kernels()(g);
 }
 
-TensorMeta matmul_meta(OpId, const Metas& in, const NoAttrs&) {
-  const TensorMeta &a = in[0], &b = in[1];
+bool is_byte(DType t) { return t == DType::u8 || t == DType::i8; }
+
+// NOTE [GEMM operand dtypes]: f32 @ f32, f64 @ f64, bf16 @ bf16 -> bf16 (f32
+// accumulation) and 8-bit integers {u8, i8} @ {u8, i8} -> i32 (torch._int_mm).
+DType matmul_dtype(const TensorMeta& a, const TensorMeta& b) {
+  LOOM_CHECK(a.defined && b.defined, "matmul: an operand is undefined");
+  if (is_byte(a.dtype) && is_byte(b.dtype))
+    return DType::i32;
+  if (a.dtype == DType::bf16 && b.dtype == DType::bf16)
+    return DType::bf16;
   check_float_meta(a, "matmul");
   check_float_meta(b, "matmul");
   check_same_dtype_meta(a, b, "matmul");
+  return a.dtype;
+}
+
+TensorMeta matmul_meta(OpId, const Metas& in, const NoAttrs&) {
+  const TensorMeta &a = in[0], &b = in[1];
+  const DType out_dtype = matmul_dtype(a, b);
   const size_t ad = a.shape.size(), bd = b.shape.size();
   LOOM_CHECK(ad >= 2 && bd >= 2, "matmul: expected matrices (2-D or batched 3-D), got shapes ", shape_str(a.shape),
              " and ", shape_str(b.shape));
@@ -68,10 +102,10 @@ TensorMeta matmul_meta(OpId, const Metas& in, const NoAttrs&) {
              shape_str(b.shape), " (", a.shape[ad - 1], " vs ", b.shape[bd - 2], ")");
   const int64_t m = a.shape[ad - 2], n = b.shape[bd - 1];
   if (ad == 2 && bd == 2)
-    return {{m, n}, a.dtype};
+    return {{m, n}, out_dtype};
   LOOM_CHECK(ad == 2 || bd == 2 || a.shape[0] == b.shape[0], "matmul: batch sizes differ: ", shape_str(a.shape), " @ ",
              shape_str(b.shape));
-  return {{ad == 3 ? a.shape[0] : b.shape[0], m, n}, a.dtype};
+  return {{ad == 3 ? a.shape[0] : b.shape[0], m, n}, out_dtype};
 }
 
 Tensor matmul_forward(const Tensor& a, const Tensor& b) {

@@ -104,7 +104,7 @@ void col2im(const Window2d& g, const T* cols, T* gx) {
 GemmArgs make_gemm(DType dtype, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda,
                    const void* b, int64_t ldb, void* c, int64_t ldc) {
   GemmArgs args;
-  args.dtype = dtype;
+  args.set_dtypes(dtype);
   args.trans_a = ta;
   args.trans_b = tb;
   args.m = m;

@@ -6,5 +6,6 @@ namespace loom::kernels {
 
 void register_cpu_tensor_kernels(KernelLists& lists);     // tensor_kernels_cpu.cpp
 void register_cpu_optimizer_updates(KernelLists& lists);  // optimizer_updates_cpu.cpp
+void register_cpu_quantize_kernels(KernelLists& lists);   // quantize_cpu.cpp
 
 }  // namespace loom::kernels

@@ -38,6 +38,7 @@ const std::string& gemm_backend_override() {
 void register_cpu_kernels(KernelLists& lists) {
   register_cpu_tensor_kernels(lists);
   register_cpu_optimizer_updates(lists);
+  register_cpu_quantize_kernels(lists);
   {
     auto& l = lists.unary;
     for (Isa isa : kSimdIsas)
@@ -93,8 +94,8 @@ void register_cpu_kernels(KernelLists& lists) {
     auto float_cpu = [](const GemmArgs& g) -> std::string {
       if (!g.device.is_cpu())
         return "operands are on " + g.device.str();
-      if (g.dtype != DType::f32 && g.dtype != DType::f64)
-        return std::string("dtype ") + dtype_name(g.dtype);
+      if (g.uniform_dtype() != DType::f32 && g.uniform_dtype() != DType::f64)
+        return "dtypes " + g.dtypes_str();
       return "";
     };
     // NOTE [oneDNN sgemm]: faster than OpenBLAS on the reference models' shapes,
@@ -105,8 +106,8 @@ void register_cpu_kernels(KernelLists& lists) {
         [float_cpu](const GemmArgs& g) -> std::string {
           if (std::string why = float_cpu(g); !why.empty())
             return why;
-          if (g.dtype != DType::f32)
-            return std::string("dtype ") + dtype_name(g.dtype) + " (oneDNN's sgemm is f32 only)";
+          if (g.uniform_dtype() != DType::f32)
+            return "dtypes " + g.dtypes_str() + " (oneDNN's sgemm is f32 only)";
           if (g.m == 0 || g.n == 0 || g.k == 0)
             return "empty GEMM";
           if (std::string why = cpu::onednn_declines_shape(g); !why.empty())
@@ -117,6 +118,9 @@ void register_cpu_kernels(KernelLists& lists) {
         },
         cpu::gemm_onednn);
     l.add(DeviceType::CPU, "openblas", float_cpu, cpu::gemm_openblas);
+    // NOTE [GEMM operand dtypes]: the low-precision references, until the fast entries.
+    l.add(DeviceType::CPU, "cpu_reference_int8", cpu::gemm_int8_reference_declines, cpu::gemm_int8_reference);
+    l.add(DeviceType::CPU, "cpu_reference_bf16", cpu::gemm_bf16_reference_declines, cpu::gemm_bf16_reference);
     l.add(DeviceType::CPU, "cpu_reference", float_cpu, cpu::gemm_reference);
   }
   {

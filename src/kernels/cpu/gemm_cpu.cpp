@@ -13,7 +13,7 @@ void gemm_openblas(const GemmArgs& g) {
   const auto ta = g.trans_a ? CblasTrans : CblasNoTrans;
   const auto tb = g.trans_b ? CblasTrans : CblasNoTrans;
   for (int64_t i = 0; i < g.batch; ++i) {
-    if (g.dtype == DType::f32) {
+    if (g.uniform_dtype() == DType::f32) {
       gemm_in_panels(g, static_cast<const float*>(g.a) + i * g.stride_a,
                      static_cast<const float*>(g.b) + i * g.stride_b, static_cast<float*>(g.c) + i * g.stride_c,
                      [&](int64_t m, int64_t n, const float* a, const float* b, float* c) {
@@ -62,7 +62,7 @@ void gemm_reference_typed(const GemmArgs& g) {
 }  // namespace
 
 void gemm_reference(const GemmArgs& g) {
-  if (g.dtype == DType::f32) {
+  if (g.uniform_dtype() == DType::f32) {
     gemm_reference_typed<float>(g);
   } else {
     gemm_reference_typed<double>(g);

@@ -23,6 +23,11 @@ void gemm_onednn(const GemmArgs& g);  // f32 only (NOTE [oneDNN sgemm])
 // OpenBLAS, or "" (NOTE [oneDNN sgemm]).
 std::string onednn_declines_shape(const GemmArgs& g);
 void gemm_reference(const GemmArgs& g);
+// NOTE [GEMM operand dtypes] (gemm_low_precision.cpp)
+std::string gemm_int8_reference_declines(const GemmArgs& g);
+void gemm_int8_reference(const GemmArgs& g);
+std::string gemm_bf16_reference_declines(const GemmArgs& g);
+void gemm_bf16_reference(const GemmArgs& g);
 
 void conv2d_forward_im2col(const Window2d& g, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y);
 void conv2d_backward_input_col2im(const Window2d& g, const Tensor& gy, const Tensor& w, const Tensor& gx);

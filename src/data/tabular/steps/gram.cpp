@@ -25,7 +25,7 @@ void fill_block(const Table& table, const std::vector<int64_t>& cols, const std:
 void gemm(bool trans_b, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, const double* b, int64_t ldb,
           double beta, double* c, int64_t ldc) {
   kernels::GemmArgs g;
-  g.dtype = DType::f64;
+  g.set_dtypes(DType::f64);
   g.trans_b = trans_b;
   g.m = m;
   g.n = n;
