@@ -1,5 +1,6 @@
 #include "loom/nn/module.h"
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -173,62 +174,100 @@ void Module::train(bool on) {
 
 // ---- gradients and the arena ----------------------------------------------------------
 
+namespace {
+// The arena group whose parameter buffer holds p, or null.
+const Module::ArenaGroup* group_holding(const std::vector<Module::ArenaGroup>& groups, const Tensor& p) {
+  for (const Module::ArenaGroup& g : groups)
+    if (p.storage().data() == g.parameters.storage().data())
+      return &g;
+  return nullptr;
+}
+}  // namespace
+
 void Module::zero_grad() {
   // NOTE [Lazy zero gradient]: marked, not written.
   for (const Tensor& p : parameters()) {
     // A gradient the user reset or replaced is bound back into the arena, so the
     // optimizer's single-slice update keeps covering every parameter.
-    if (grad_arena_.defined() && p.storage().data() == param_arena_.storage().data()) {
+    if (const ArenaGroup* group = group_holding(arenas_, p)) {
       const Tensor g = p.impl()->grad ? Tensor(p.impl()->grad) : Tensor();
-      const bool in_arena = g.defined() && g.storage().data() == grad_arena_.storage().data() &&
+      const bool in_arena = g.defined() && g.storage().data() == group->gradients.storage().data() &&
                             g.offset() == p.offset() && g.strides() == p.strides();
       if (!in_arena)
-        Tensor(p).set_grad(grad_arena_.as_strided(p.shape(), p.strides(), p.offset()));
+        Tensor(p).set_grad(group->gradients.as_strided(p.shape(), p.strides(), p.offset()));
     }
     p.zero_grad();
   }
 }
 
-Tensor Module::gradient_arena() const {
-  if (grad_arena_.defined())
-    for (const Tensor& p : parameters())
+const std::vector<Module::ArenaGroup>& Module::arena_groups() const {
+  for (const Tensor& p : parameters())
+    if (p.impl()->grad_is_zero && group_holding(arenas_, p))
       (void)p.grad();  // fills a pending zero
-  return grad_arena_;
+  return arenas_;
+}
+
+namespace {
+const Module::ArenaGroup* only_group(const std::vector<Module::ArenaGroup>& groups, const char* what) {
+  if (groups.empty())
+    return nullptr;
+  LOOM_CHECK(groups.size() == 1, what, ": the parameters are packed in ", groups.size(), " dtype groups (the first ",
+             dtype_name(groups[0].dtype), ", the second ", dtype_name(groups[1].dtype), "); use arena_groups()");
+  return &groups[0];
+}
+}  // namespace
+
+Tensor Module::parameter_arena() const {
+  const ArenaGroup* g = only_group(arenas_, "parameter_arena");
+  return g ? g->parameters : Tensor();
+}
+
+Tensor Module::gradient_arena() const {
+  const ArenaGroup* g = only_group(arena_groups(), "gradient_arena");
+  return g ? g->gradients : Tensor();
 }
 
 void Module::pack_parameters() {
-  const std::vector<Tensor> params = parameters();
-  if (params.empty())
+  const NamedTensors named = named_parameters();
+  if (named.empty())
     return;
-  const DType dtype = params.front().dtype();
-  const Device device = params.front().device();
-  int64_t total = 0;
-  for (const auto& [name, p] : named_parameters()) {
-    LOOM_CHECK(p.dtype() == dtype, "pack_parameters: all parameters must share one dtype, but \"", name, "\" is ",
-               dtype_name(p.dtype()), " and the first is ", dtype_name(dtype));
+  const Device device = named.front().second.device();
+  std::vector<ArenaGroup> groups;
+  for (size_t i = 0; i < named.size(); ++i) {
+    const auto& [name, p] = named[i];
     LOOM_CHECK(p.device() == device, "pack_parameters: all parameters must share one device, but \"", name, "\" is on ",
                p.device().str(), " and the first is on ", device.str());
-    total += p.numel();
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const ArenaGroup& g) { return g.dtype == p.dtype(); });
+    if (it == groups.end()) {
+      groups.push_back(ArenaGroup{p.dtype(), {}, {}, {}});
+      it = groups.end() - 1;
+    }
+    it->indices.push_back(i);
   }
-  Tensor param_arena = Tensor::empty({total}, dtype, device);
-  Tensor grad_arena = Tensor::zeros({total}, dtype, device);
-  int64_t offset = 0;
-  for (const Tensor& p : params) {
-    const Shape strides = contiguous_strides(p.shape());
-    param_arena.as_strided(p.shape(), strides, offset).copy_(p);
-    Tensor grad = grad_arena.as_strided(p.shape(), strides, offset);
-    if (p.grad().defined())
-      grad.copy_(p.grad());
-    TensorImpl* impl = p.impl();
-    impl->storage = param_arena.storage();
-    impl->strides = strides;
-    impl->offset = offset;
-    impl->grad = grad.impl_ptr();
-    impl->grad_is_zero = false;
-    offset += p.numel();
+  for (ArenaGroup& group : groups) {
+    int64_t total = 0;
+    for (size_t i : group.indices)
+      total += named[i].second.numel();
+    group.parameters = Tensor::empty({total}, group.dtype, device);
+    group.gradients = Tensor::zeros({total}, group.dtype, device);
+    int64_t offset = 0;
+    for (size_t i : group.indices) {
+      const Tensor& p = named[i].second;
+      const Shape strides = contiguous_strides(p.shape());
+      group.parameters.as_strided(p.shape(), strides, offset).copy_(p);
+      Tensor grad = group.gradients.as_strided(p.shape(), strides, offset);
+      if (p.grad().defined())
+        grad.copy_(p.grad());
+      TensorImpl* impl = p.impl();
+      impl->storage = group.parameters.storage();
+      impl->strides = strides;
+      impl->offset = offset;
+      impl->grad = grad.impl_ptr();
+      impl->grad_is_zero = false;
+      offset += p.numel();
+    }
   }
-  param_arena_ = param_arena;
-  grad_arena_ = grad_arena;
+  arenas_ = std::move(groups);
 }
 
 namespace {
@@ -242,27 +281,27 @@ void move_impl(const std::shared_ptr<TensorImpl>& impl, Device device) {
   impl->strides = moved.strides();
   impl->offset = moved.offset();
 }
-
-// Re-points a view into an arena at the moved arena: same offset and strides.
-void repoint_impl(TensorImpl* impl, const Storage& arena) {
-  if (impl != nullptr)
-    impl->storage = arena;
-}
 }  // namespace
 
 Module& Module::to(Device device) {
   const NamedTensors params = named_parameters();
-  if (param_arena_.defined()) {
-    param_arena_ = param_arena_.to(device);
-    grad_arena_ = grad_arena_.to(device);
-    for (const auto& [name, p] : params) {
-      repoint_impl(p.impl(), param_arena_.storage());
-      repoint_impl(p.impl()->grad.get(), grad_arena_.storage());
-    }
-  } else {
-    for (const auto& [name, p] : params) {
+  for (const auto& [name, p] : params) {
+    if (const ArenaGroup* held = group_holding(arenas_, p); held == nullptr) {
       move_impl(p.impl_ptr(), device);
       move_impl(p.impl()->grad, device);
+    }
+  }
+  // A packed group moves as two buffers; its views are re-pointed, offsets kept.
+  for (ArenaGroup& group : arenas_) {
+    const Storage old_params = group.parameters.storage(), old_grads = group.gradients.storage();
+    group.parameters = group.parameters.to(device);
+    group.gradients = group.gradients.to(device);
+    for (size_t i : group.indices) {
+      TensorImpl* impl = params[i].second.impl();
+      if (impl->storage.data() == old_params.data())
+        impl->storage = group.parameters.storage();
+      if (impl->grad && impl->grad->storage.data() == old_grads.data())
+        impl->grad->storage = group.gradients.storage();
     }
   }
   for (const auto& [name, b] : named_buffers())

@@ -141,3 +141,39 @@ TEST(ModuleTo, BuiltUnderAMetaDefaultDeviceNoParameterHasMemory) {
 
 }  // namespace
 }  // namespace loom::nn
+
+namespace loom::nn {
+namespace {
+
+// A module with parameters of two dtypes (an f32 weight, an f64 scale, an f32 bias).
+class MixedDtypes : public Module {
+ public:
+  MixedDtypes() {
+    register_parameter("weight", Tensor::from_vector<float>({1, 2, 3, 4}, {2, 2}));
+    register_parameter("scale", Tensor::from_vector<double>({0.5, 0.25}, {2}));
+    register_parameter("bias", Tensor::from_vector<float>({7, 8}, {2}));
+  }
+  Tensor forward(const Tensor& x) override { return x; }
+  std::string describe() const override { return "MixedDtypes()"; }
+};
+
+TEST(ArenaGroups, PackingGroupsParametersByDtypeInOrder) {
+  MixedDtypes m;
+  m.pack_parameters();
+  const auto& groups = m.arena_groups();
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].dtype, DType::f32);
+  EXPECT_EQ(groups[0].indices, (std::vector<size_t>{0, 2}));  // weight then bias, back to back
+  EXPECT_EQ(groups[0].parameters.to_vector<float>(), (std::vector<float>{1, 2, 3, 4, 7, 8}));
+  EXPECT_EQ(groups[1].dtype, DType::f64);
+  EXPECT_EQ(groups[1].parameters.to_vector<double>(), (std::vector<double>{0.5, 0.25}));
+  const NamedTensors params = m.named_parameters();
+  EXPECT_EQ(params[2].second.storage().data(), groups[0].parameters.storage().data());
+  EXPECT_EQ(params[2].second.offset(), 4);
+  EXPECT_EQ(params[1].second.grad().storage().data(), groups[1].gradients.storage().data());
+  const std::string msg = testing::error_message([&] { m.parameter_arena(); });
+  EXPECT_NE(msg.find("2 dtype groups (the first f32, the second f64)"), std::string::npos) << msg;
+}
+
+}  // namespace
+}  // namespace loom::nn

@@ -55,28 +55,38 @@ class Module {
   int64_t num_parameters() const;
 
   // NOTE [Parameter arena]
-  // Moves every parameter (and its gradient) into one contiguous buffer and makes
-  // the parameters views into it, so the optimizer step and a gradient all-reduce
-  // run over one long slice. Gradients are then zeroed in place, never dropped.
+  // Moves every parameter (and its gradient) into contiguous buffers, one pair
+  // per dtype (an arena group: a bf16 or int8 part of a model beside its f32
+  // part), and makes the parameters views into them, so the optimizer step and a
+  // gradient all-reduce run over one long slice per group. Gradients are then
+  // zeroed in place, never dropped.
   //
   // Each parameter keeps its TensorImpl: pack re-points that impl's storage,
-  // offset and strides into the arena, so every holder of the Tensor (the layer's
-  // member, params_, an optimizer built earlier) sees the move. Parameters are laid
-  // out back to back in named_parameters() order with no padding, and each
-  // gradient sits at the same offset in the gradient arena as its parameter; the
-  // optimizers rely on that to update the whole arena in one loop.
+  // offset and strides into its group's arena, so every holder of the Tensor (the
+  // layer's member, params_, an optimizer built earlier) sees the move. Within a
+  // group, parameters are laid out back to back in named_parameters() order with
+  // no padding, and each gradient sits at the same offset in the gradient arena
+  // as its parameter; the optimizers rely on that to update a group in one loop.
+  struct ArenaGroup {
+    DType dtype;
+    Tensor parameters, gradients;  // flat, on the parameters' device
+    std::vector<size_t> indices;   // into named_parameters(), in order
+  };
   void pack_parameters();
+  // The groups (empty before pack_parameters()), in the order their dtypes first
+  // appear. Reading them first writes the zeros of gradients that zero_grad()
+  // marked and no backward has written since (NOTE [Lazy zero gradient]).
+  const std::vector<ArenaGroup>& arena_groups() const;
+  // The one group's buffers, for a model of one dtype (undefined before
+  // pack_parameters(); an error naming the dtypes when there are several groups).
+  Tensor parameter_arena() const;
+  Tensor gradient_arena() const;
   // Moves every parameter, gradient and buffer to `device` in place (PyTorch's
   // Module.to): each TensorImpl is re-pointed at a copy on the device, so layers,
   // optimizers and packed views keep holding the same tensors. A packed module
-  // moves its two arenas and re-points the views into them, staying packed.
+  // moves its arenas and re-points the views into them, staying packed.
   // Returns *this, so `model->to(Device::meta())` chains.
   Module& to(Device device);
-  // The packed buffers (undefined before pack_parameters()). gradient_arena() first
-  // writes the zeros of gradients that zero_grad() marked and no backward has
-  // written since (NOTE [Lazy zero gradient]), so the buffer reads as zeroed.
-  Tensor parameter_arena() const { return param_arena_; }
-  Tensor gradient_arena() const;
 
  protected:
   // The returned reference is into a vector and is invalidated by the next
@@ -98,7 +108,7 @@ class Module {
   void repr_into(std::string& out, int indent) const;
   NamedTensors params_, buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
-  Tensor param_arena_, grad_arena_;
+  std::vector<ArenaGroup> arenas_;
 };
 
 }  // namespace loom::nn
