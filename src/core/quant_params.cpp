@@ -1,7 +1,9 @@
 #include "loom/core/quant_params.h"
 
 #include <algorithm>
+#include <climits>
 #include <sstream>
+#include <utility>
 
 #include "loom/core/error.h"
 
@@ -20,30 +22,23 @@ std::string QuantParams::str() const {
   return out.str();
 }
 
-int64_t quant_min(DType dtype) {
+namespace {
+// [min, max] of the integers a quantized dtype holds.
+std::pair<int64_t, int64_t> quant_range(DType dtype) {
   switch (dtype) {
     case DType::i8:
-      return -128;
+      return {-128, 127};
     case DType::u8:
-      return 0;
+      return {0, 255};
     case DType::i32:
-      return INT32_MIN;
+      return {INT32_MIN, INT32_MAX};
     default:
       LOOM_THROW(ValueError, "quantization: ", dtype_name(dtype), " is not a quantized dtype (i8, u8, i32)");
   }
 }
+}  // namespace
 
-int64_t quant_max(DType dtype) {
-  switch (dtype) {
-    case DType::i8:
-      return 127;
-    case DType::u8:
-      return 255;
-    case DType::i32:
-      return INT32_MAX;
-    default:
-      LOOM_THROW(ValueError, "quantization: ", dtype_name(dtype), " is not a quantized dtype (i8, u8, i32)");
-  }
-}
+int64_t quant_min(DType dtype) { return quant_range(dtype).first; }
+int64_t quant_max(DType dtype) { return quant_range(dtype).second; }
 
 }  // namespace loom

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 #include <sstream>
 
 #include "loom/core/strided.h"
@@ -53,9 +54,8 @@ Tensor Tensor::scalar(double value, DType dtype, Device device) { return full({}
 
 Tensor Tensor::arange(int64_t n, DType dtype, Device device) {
   LOOM_CHECK(n >= 0, "arange: the count must be >= 0, got ", n);
-  std::vector<double> values(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i)
-    values[static_cast<size_t>(i)] = static_cast<double>(i);
+  std::vector<int64_t> values(static_cast<size_t>(n));
+  std::iota(values.begin(), values.end(), int64_t{0});
   return from_vector(values, {n}, device).to(dtype);
 }
 
