@@ -6,48 +6,30 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "inputs.h"
 #include "loom/data.h"
 #include "loom/io.h"
 #include "profile_report.h"
 #include "stats_report.h"
 #include "tabular.h"
-#include "training.h"
 
 namespace loom::cli {
 namespace {
 
-struct Loaded {
-  std::shared_ptr<nn::Graph> model;
-  std::map<std::string, std::string> metadata;
-};
-
-Loaded load_model(const EvalOptions& o) {
-  Loaded l;
-  nn::NamedTensors weights = io::load_safetensors(o.weights_path, &l.metadata);
-  std::string description;
-  if (!o.model.empty()) {
-    description = model_description_text(o.model);
-  } else {
-    auto it = l.metadata.find("loom.model_description");
-    LOOM_CHECK(it != l.metadata.end(), o.weights_path,
-               " does not say which model it holds; pass --model (mlp, cnn or a description file)");
-    description = it->second;
-  }
-  l.model = io::model_from_json_text(description, o.model.empty() ? o.weights_path : o.model);
-  l.model->load_state_dict(weights);
-  return l;
+io::ModelBundle load_model(const EvalOptions& o) {
+  return io::load_model_bundle(o.weights_path, o.model.empty() ? "" : model_description_text(o.model), o.model);
 }
 
 }  // namespace
 
 int run_eval(const EvalOptions& o) {
   apply_threads(o.threads);
-  Loaded l = load_model(o);
+  io::ModelBundle l = load_model(o);
   const bool tabular = is_csv_path(o.data_dir);
   std::shared_ptr<const data::Dataset> set;
   Objective objective = Objective::classify;
   if (tabular) {
-    TabularMeta meta = tabular_meta_from(l.metadata, o.weights_path);
+    TabularMeta meta = tabular_meta_from(l.info, o.weights_path);
     set = prepare_tabular(o.data_dir, meta, true);
     objective = meta.task == Task::classify ? Objective::classify : Objective::regress;
   } else {
@@ -56,10 +38,10 @@ int run_eval(const EvalOptions& o) {
   set = take_prefix(set, o.test_samples);
   // One untimed batch first: JIT kernels (oneDNN) are generated on first use, and
   // samples_per_s reports the steady state, as inference servers see it.
-  evaluate(*l.model, *take_prefix(set, std::min<int64_t>(o.batch, set->size())), o.batch, objective);
+  train::evaluate(*l.model, *take_prefix(set, std::min<int64_t>(o.batch, set->size())), o.batch, objective);
   RunProfile profile(o.profile_path);
   const auto start = std::chrono::steady_clock::now();
-  Evaluation ev = evaluate(*l.model, *set, o.batch, objective);
+  Evaluation ev = train::evaluate(*l.model, *set, o.batch, objective);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   profile.finish();
   // Inference throughput: forward passes in eval mode at --batch, data already in memory.
@@ -88,11 +70,11 @@ int run_eval(const EvalOptions& o) {
 
 int run_infer(const EvalOptions& o) {
   apply_threads(o.threads);
-  Loaded l = load_model(o);
+  io::ModelBundle l = load_model(o);
   LOOM_CHECK(is_csv_path(o.data_dir), "loom infer reads a CSV file (--data FILE.csv), got '", o.data_dir, "'");
-  TabularMeta meta = tabular_meta_from(l.metadata, o.weights_path);
+  TabularMeta meta = tabular_meta_from(l.info, o.weights_path);
   auto set = prepare_tabular(o.data_dir, meta, false);
-  Tensor out = predict(*l.model, *set, o.batch);
+  Tensor out = train::predict(*l.model, *set, o.batch);
   std::string csv = meta.target + "\n";
   if (meta.task == Task::classify) {
     for (int64_t c : argmax(out, 1).to_vector<int64_t>())

@@ -5,10 +5,10 @@
 #include <string>
 
 #include "commands.h"
+#include "inputs.h"
 #include "loom/io/model_summary.h"
 #include "loom/kernels.h"
 #include "loom/runtime/parallel.h"
-#include "training.h"
 
 namespace loom::cli {
 namespace {

@@ -26,8 +26,12 @@ void RunProfile::finish(size_t top) {
   running_ = false;
   const runtime::ProfileData data = runtime::profiler_collect();
   io::write_file_atomically(path_, [&](std::FILE* f) { runtime::write_chrome_trace(data, f); });
+  print_profile(data, path_, top);
+}
+
+void print_profile(const runtime::ProfileData& data, const std::string& trace_path, size_t top) {
   std::fputs(runtime::format_profile_summary(runtime::profile_summary(data), top, &data).c_str(), stdout);
-  std::printf("wrote the trace to %s (open in chrome://tracing or https://ui.perfetto.dev)\n", path_.c_str());
+  std::printf("wrote the trace to %s (open in chrome://tracing or https://ui.perfetto.dev)\n", trace_path.c_str());
 }
 
 }  // namespace loom::cli

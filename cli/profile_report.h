@@ -2,6 +2,8 @@
 // `--profile trace.json`: a Chrome trace of the run and a table of the costliest ops.
 #include <string>
 
+#include "loom/runtime/profiler.h"
+
 namespace loom::cli {
 
 class RunProfile {
@@ -19,5 +21,8 @@ class RunProfile {
   std::string path_;
   bool running_ = false;
 };
+
+// The costliest ops of a profile (written to `trace_path`), on stdout.
+void print_profile(const runtime::ProfileData& data, const std::string& trace_path, size_t top = 15);
 
 }  // namespace loom::cli

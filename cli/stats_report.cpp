@@ -18,18 +18,9 @@ std::string human_bytes(int64_t bytes) {
 
 }  // namespace
 
-void RunMemoryStats::begin(LoopOptions* loop) {
-  if (loop == nullptr)
-    return;
-  const int64_t first = loop->start_epoch + 1;
-  loop->after_epoch = [this, first, next = loop->after_epoch](int64_t epochs_done) {
-    if (next)
-      next(epochs_done);
-    if (epochs_done == first) {
-      warm_ = memory_stats();
-      warmed_ = true;
-    }
-  };
+void RunMemoryStats::mark_warm() {
+  warm_ = memory_stats();
+  warmed_ = true;
 }
 
 void RunMemoryStats::end_training(int64_t steps_after_warmup) {

@@ -5,15 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include "loom/core/allocator.h"
-#include "training.h"
 
 namespace loom::cli {
 
 class RunMemoryStats {
  public:
-  // When `loop` is given, wraps its after_epoch so the counters are read once the
-  // first epoch (the warm-up) is done. The other figures are for the whole process.
-  void begin(LoopOptions* loop = nullptr);
+  // Reads the counters once the first epoch (the warm-up) is done; the other
+  // figures are for the whole process.
+  void mark_warm();
   // After the training loop: `steps` is the number of steps after the warm-up epoch.
   void end_training(int64_t steps_after_warmup);
   // Prints peak, live and cached bytes, allocations served, system allocations,

@@ -182,20 +182,21 @@ std::string tabular_mlp_description(int64_t features, int64_t outputs) {
   return j.dump(2);
 }
 
-std::map<std::string, std::string> tabular_metadata(const TabularMeta& meta) {
+void add_tabular_info(const TabularMeta& meta, io::BundleInfo& info) {
   nlohmann::json classes = meta.classes;
-  return {{"loom.task", meta.task == Task::classify ? "classify" : "regress"},
-          {"loom.target", meta.target},
-          {"loom.classes", classes.dump()},
-          {"loom.pipeline", meta.pipeline_json},
-          {"loom.csv", nlohmann::json{{"skip_rows", meta.csv.skip_rows},
-                                      {"header", meta.csv.header},
-                                      {"delimiter", std::string(1, meta.csv.delimiter)}}
-                           .dump()}};
+  info.pipeline = meta.pipeline_json;
+  info.metadata = {{"loom.task", meta.task == Task::classify ? "classify" : "regress"},
+                   {"loom.target", meta.target},
+                   {"loom.classes", classes.dump()},
+                   {"loom.csv", nlohmann::json{{"skip_rows", meta.csv.skip_rows},
+                                               {"header", meta.csv.header},
+                                               {"delimiter", std::string(1, meta.csv.delimiter)}}
+                                    .dump()}};
 }
 
-TabularMeta tabular_meta_from(const std::map<std::string, std::string>& metadata, const std::string& source) {
+TabularMeta tabular_meta_from(const io::BundleInfo& info, const std::string& source) {
   TabularMeta meta;
+  const auto& metadata = info.metadata;
   auto get = [&](const char* key) {
     auto it = metadata.find(key);
     LOOM_CHECK(it != metadata.end(), source, " has no '", key, "' entry: it was not trained on tabular data");
@@ -208,7 +209,8 @@ TabularMeta tabular_meta_from(const std::map<std::string, std::string>& metadata
   } catch (const nlohmann::json::exception& e) {
     LOOM_THROW(IOError, source, ": malformed 'loom.classes' metadata: ", e.what());
   }
-  meta.pipeline_json = get("loom.pipeline");
+  LOOM_CHECK(!info.pipeline.empty(), source, " has no 'loom.pipeline' entry: it was not trained on tabular data");
+  meta.pipeline_json = info.pipeline;
   try {
     auto csv = nlohmann::json::parse(get("loom.csv"));
     meta.csv.skip_rows = csv.at("skip_rows").get<int64_t>();

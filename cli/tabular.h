@@ -10,6 +10,7 @@
 #include "loom/data/dataset.h"
 #include "loom/data/tabular/pipeline.h"
 #include "loom/data/tabular/table.h"
+#include "loom/io/model_bundle.h"
 
 namespace loom::cli {
 
@@ -54,7 +55,9 @@ std::string tabular_mlp_description(int64_t features, int64_t outputs);
 
 bool is_csv_path(const std::string& path);
 data::Table read_table(const std::string& path, const CsvLayout& layout);
-std::map<std::string, std::string> tabular_metadata(const TabularMeta& meta);
-TabularMeta tabular_meta_from(const std::map<std::string, std::string>& metadata, const std::string& source);
+// The bundle's pipeline and tabular metadata keys (loom.task, loom.target,
+// loom.classes, loom.csv), and back.
+void add_tabular_info(const TabularMeta& meta, io::BundleInfo& info);
+TabularMeta tabular_meta_from(const io::BundleInfo& info, const std::string& source);
 
 }  // namespace loom::cli

@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "distributed_train.h"
+#include "inputs.h"
 #include "linear_train.h"
 #include "loom/autograd.h"
 #include "loom/data.h"
@@ -13,11 +14,11 @@
 #include "loom/kernels/gemm.h"
 #include "loom/optim.h"
 #include "loom/runtime/parallel.h"
+#include "loom/train.h"
 #include "profile_report.h"
 #include "stats_report.h"
 #include "tabular.h"
 #include "thread_tuner.h"
-#include "training.h"
 
 namespace loom::cli {
 namespace {
@@ -49,8 +50,8 @@ struct Prepared {
   std::shared_ptr<const data::Dataset> train, held_out;
   std::string held_out_name = "test";
   Objective objective = Objective::classify;
-  std::string description;                      // the model
-  std::map<std::string, std::string> metadata;  // saved with the weights
+  std::string description;  // the model
+  io::BundleInfo bundle;    // saved with the weights (the description is added)
 };
 
 Prepared prepare_images(const TrainOptions& o) {
@@ -78,7 +79,7 @@ Prepared prepare_table(const TrainOptions& o) {
   p.objective = t.meta.task == Task::classify ? Objective::classify : Objective::regress;
   const int64_t outputs = t.meta.task == Task::classify ? static_cast<int64_t>(t.meta.classes.size()) : 1;
   p.description = o.model == "mlp" ? tabular_mlp_description(t.features, outputs) : model_description_text(o.model);
-  p.metadata = tabular_metadata(t.meta);
+  add_tabular_info(t.meta, p.bundle);
   if (!o.quiet) {
     std::printf("%s: %lld training and %lld validation rows, %lld features after preprocessing, %s\n",
                 o.data_dir.c_str(), static_cast<long long>(p.train->size()),
@@ -89,6 +90,38 @@ Prepared prepare_table(const TrainOptions& o) {
   }
   return p;
 }
+
+// --threads auto: the tuner times the first steps under each candidate split.
+class ThreadTuning : public train::Callback {
+ public:
+  ThreadTuning(ThreadTuner& tuner, bool quiet) : tuner_(tuner), quiet_(quiet) {}
+  void on_step_begin(train::Trainer& t) override { tuner_.before_step(t.state().global_step); }
+  void on_step_end(train::Trainer& t) override {
+    const bool was_done = tuner_.done();
+    tuner_.after_step(t.state().global_step - 1, t.state().last_step_seconds);
+    if (!was_done && tuner_.done() && !quiet_)
+      std::printf("%s", tuner_.report().c_str());
+  }
+
+ private:
+  ThreadTuner& tuner_;
+  bool quiet_;
+};
+
+// --stats: the allocator counters once the first epoch (the warm-up) is done.
+class MemoryWarmUp : public train::Callback {
+ public:
+  explicit MemoryWarmUp(RunMemoryStats& stats) : stats_(stats) {}
+  void on_epoch_end(train::Trainer& t) override {
+    if (!done_)
+      stats_.mark_warm();
+    done_ = true;
+  }
+
+ private:
+  RunMemoryStats& stats_;
+  bool done_ = false;
+};
 
 void write_json(const std::string& path, const nlohmann::json& j) {
   io::write_text_file_atomically(path, j.dump(2) + "\n");
@@ -112,55 +145,51 @@ int run_train(const TrainOptions& options) {
   auto model = io::model_from_json_text(plan.description, o.model);
   model->pack_parameters();
   auto optimizer = optim::make_optimizer(plan.optimizer, model->parameters(), plan.opt);
-  dist.attach(*model, *optimizer, plan.optimizer, plan.opt, plan.description);
+  auto strategy = dist.make_strategy(*model, *optimizer, plan.optimizer, plan.opt);
 
   data::DataLoaderOptions lo;
   lo.batch_size = plan.batch;
   lo.shuffle = true;
   lo.seed = o.seed;
-  lo.rank = dist.data_rank();  // NOTE [Distributed batch semantics]
-  lo.world_size = dist.data_world();
+  lo.rank = strategy ? strategy->data_rank() : 0;  // NOTE [Distributed batch semantics]
+  lo.world_size = strategy ? strategy->data_world() : 1;
   lo.num_workers = o.workers;
   if (o.augment) {
     lo.transforms = {std::make_shared<data::RandomCrop>(28, 2), std::make_shared<data::RandomHorizontalFlip>()};
   }
   data::DataLoader loader(data.train, lo);
-  auto schedule = optim::make_schedule(o.schedule, plan.opt.lr, plan.epochs * loader.num_batches(), o.warmup_steps);
 
-  LoopOptions loop;
-  loop.epochs = plan.epochs;
-  loop.seed = o.seed;
-  loop.quiet = o.quiet;
-  loop.objective = data.objective;
+  train::TrainerOptions to;
+  to.epochs = plan.epochs;
+  to.seed = o.seed;
+  to.objective = data.objective;
+  to.schedule = optim::make_schedule(o.schedule, plan.opt.lr, plan.epochs * loader.num_batches(), o.warmup_steps);
+  to.checkpoint.path = options.checkpoint_path;  // the Trainer writes it on rank 0 only
+  to.checkpoint.every_steps = o.dist.checkpoint_every;
+  to.checkpoint.extra["model_description"] = plan.description;
+  train::Trainer trainer(*model, *optimizer, loader, to);
+  if (strategy)
+    trainer.set_strategy(std::move(strategy));
+  int64_t start_epoch = 0;
   if (!o.resume_path.empty()) {
-    const io::CheckpointMeta resumed = io::load_checkpoint(o.resume_path, *model, optimizer.get());
-    loop.start_epoch = resumed.epoch;
-    dist.resume_at(resumed.global_step);
-    LOOM_CHECK(loop.start_epoch <= plan.epochs, "--resume: the checkpoint is at epoch ", loop.start_epoch,
-               " but --epochs is ", plan.epochs);
+    const io::CheckpointMeta resumed = trainer.resume(o.resume_path);
+    start_epoch = resumed.epoch;
     if (!o.quiet)
-      std::printf("resumed from %s at epoch %lld\n", o.resume_path.c_str(), static_cast<long long>(loop.start_epoch));
+      std::printf("resumed from %s at epoch %lld\n", o.resume_path.c_str(), static_cast<long long>(start_epoch));
   }
-  if (!o.checkpoint_path.empty()) {
-    loop.after_epoch = [&](int64_t epochs_done) {
-      io::CheckpointMeta meta;
-      meta.epoch = epochs_done;
-      meta.global_step = epochs_done * loader.num_batches();
-      meta.seed = o.seed;
-      meta.extra["model_description"] = plan.description;
-      io::save_checkpoint(o.checkpoint_path, *model, optimizer.get(), meta);
-    };
-  }
+  if (!o.quiet)
+    trainer.add_callback(std::make_shared<train::ProgressCallback>());
   std::unique_ptr<ThreadTuner> tuner;
   if (o.threads_auto) {
     tuner = std::make_unique<ThreadTuner>(runtime::num_threads());
-    loop.before_step = [&](int64_t step) { tuner->before_step(step); };
-    loop.after_step = [&](int64_t step, double seconds) {
-      const bool was_done = tuner->done();
-      tuner->after_step(step, seconds);
-      if (!was_done && tuner->done() && !o.quiet)
-        std::printf("%s", tuner->report().c_str());
-    };
+    trainer.add_callback(std::make_shared<ThreadTuning>(*tuner, o.quiet));
+  }
+  RunMemoryStats memory;
+  trainer.add_callback(std::make_shared<MemoryWarmUp>(memory));
+  std::shared_ptr<train::ProfilerCallback> profiler;
+  if (!o.profile_path.empty()) {
+    profiler = std::make_shared<train::ProfilerCallback>(o.profile_path);
+    trainer.add_callback(profiler);
   }
   if (!o.quiet) {
     std::printf(
@@ -171,20 +200,17 @@ int run_train(const TrainOptions& options) {
   }
 
   warm_up.join();
-  RunMemoryStats memory;  // after loop.after_epoch is set: it wraps it
-  memory.begin(&loop);
-  RunProfile profile(o.profile_path);
-  EpochLog log = dist.own_loop() ? dist.train(*model, *optimizer, loader, *schedule, loop)
-                                 : train_epochs(*model, *optimizer, loader, *schedule, loop);
-  memory.end_training(std::max<int64_t>(0, plan.epochs - loop.start_epoch - 1) * loader.num_batches());
-  profile.finish();
+  const train::TrainLog log = trainer.fit();
+  memory.end_training(std::max<int64_t>(0, plan.epochs - start_epoch - 1) * loader.num_batches());
+  if (profiler)
+    print_profile(profiler->data(), o.profile_path);
   const double final_loss = log.losses.empty() ? 0.0 : log.losses.back();
   if (!dist.is_root())
     return 0;  // rank 0 evaluates, prints and writes files
   nlohmann::json j;
   dist.report(j, log);
   if (data.held_out && data.held_out->size() > 0) {
-    Evaluation ev = evaluate(*model, *data.held_out, 1000, data.objective);
+    Evaluation ev = train::evaluate(*model, *data.held_out, 1000, data.objective);
     if (data.objective == Objective::classify) {
       std::printf("done: %s accuracy %.2f%% (%lld samples), %s loss %.4f, final train loss %.4f, %.0f samples/s\n",
                   data.held_out_name.c_str(), 100 * ev.accuracy, static_cast<long long>(ev.samples),
@@ -207,10 +233,8 @@ int run_train(const TrainOptions& options) {
   }
 
   if (!o.save_path.empty()) {
-    auto metadata = data.metadata;
-    metadata["loom.model_description"] = plan.description;
-    metadata["loom.format"] = "weights";
-    io::save_safetensors(o.save_path, model->state_dict(), metadata);
+    data.bundle.description = plan.description;
+    io::save_model_bundle(o.save_path, *model, data.bundle);
   }
   if (o.stats)
     memory.print();

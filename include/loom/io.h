@@ -11,6 +11,7 @@
 //   loom::io::save_safetensors("weights.safetensors", model->state_dict());  // readable from Python
 #include "loom/io/atomic_file.h"
 #include "loom/io/checkpoint.h"
+#include "loom/io/model_bundle.h"
 #include "loom/io/model_description.h"
 #include "loom/io/model_summary.h"
 #include "loom/io/safetensors.h"

@@ -27,3 +27,4 @@
 #include "loom/nn.h"
 #include "loom/optim.h"
 #include "loom/runtime.h"
+#include "loom/train.h"

@@ -65,8 +65,19 @@ const char* ps_mode_name(PsMode mode) {
   return "?";
 }
 
-int TrainingStrategy::data_rank() const { return comm_->rank(); }
-int TrainingStrategy::data_world() const { return comm_->size(); }
+int TrainingStrategy::data_rank() const { return comm_ ? comm_->rank() : 0; }
+int TrainingStrategy::data_world() const { return comm_ ? comm_->size() : 1; }
+
+StepOutput TrainingStrategy::run_step(const StepInput& in) {
+  StepOutput out;
+  out.output = in.model(in.input);
+  out.loss = in.loss(out.output, in.target);
+  in.optimizer.zero_grad();
+  before_backward(out.loss);
+  out.loss.backward();
+  step(in.optimizer, in.global_step);
+  return out;
+}
 
 namespace {
 

@@ -24,6 +24,7 @@
 // is a mean and DDP averages the ranks' gradients, DDP computes the same update as
 // one process with the global batch (up to float summation order).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -83,8 +84,25 @@ class MeanReducer {
   CompressionReport total_;
 };
 
-// One rank's side of a distributed run. The loop calls, per step: zero_grad,
-// before_backward(loss), loss.backward(), step(optimizer, global_step).
+// What one training step works on, for strategies that run the whole step.
+struct StepInput {
+  nn::Module& model;
+  optim::Optimizer& optimizer;
+  const Tensor& input;
+  const Tensor& target;
+  const std::function<Tensor(const Tensor& output, const Tensor& target)>& loss;  // mean over the batch
+  int64_t global_step;
+};
+struct StepOutput {
+  Tensor loss;    // the step's mean loss (a scalar)
+  Tensor output;  // the model's outputs for the whole batch, [N, ...]
+};
+
+// One rank's side of a distributed run. The trainer (loom/train/trainer.h) calls
+// run_step once per step; the default runs forward, zero_grad,
+// before_backward(loss), loss.backward(), step(optimizer, global_step). A strategy
+// that schedules the forward and backward itself (micro-batches, pipeline stages)
+// overrides run_step.
 class TrainingStrategy {
  public:
   virtual ~TrainingStrategy() = default;
@@ -95,6 +113,8 @@ class TrainingStrategy {
   virtual bool trains() const { return true; }
   // Serves `total_steps` steps of every worker (parameter server ranks only).
   virtual void serve(int64_t total_steps) {}
+  // One whole training step; see the class comment.
+  virtual StepOutput run_step(const StepInput& in);
   virtual void before_backward(const Tensor& loss) {}
   // After backward: reduce gradients (or push them), update, average.
   virtual void step(optim::Optimizer& optimizer, int64_t global_step) = 0;
@@ -110,6 +130,8 @@ class TrainingStrategy {
   // What this rank's training traffic cost (bytes_sent) against uncompressed f32
   // (raw_bytes); zero on ranks that only receive.
   virtual CompressionReport traffic() const { return {}; }
+  // The ranks this strategy spans; null for a single-process strategy.
+  const std::shared_ptr<Communicator>& communicator() const { return comm_; }
 
  protected:
   explicit TrainingStrategy(std::shared_ptr<Communicator> comm) : comm_(std::move(comm)) {}
