@@ -10,14 +10,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$1" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cmake --install "$build" --prefix "$work/prefix" >/dev/null
-sanitize_flags=()
-if [ -n "${2:-}" ]; then
-  sanitize_flags=(-DCMAKE_CXX_FLAGS="-fsanitize=$2" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=$2")
-fi
-cmake -S "$root/tests/consumer" -B "$work/installed" -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release \
-  "${sanitize_flags[@]}" >/dev/null
-cmake --build "$work/installed" -j2 >/dev/null
+# shellcheck source=build_against_install.sh
+source "$root/scripts/build_against_install.sh"
+build_against_install "$build" "$root/tests/consumer" "$work" "${2:-}"
 "$work/installed/consumer"
 echo "check_consumer: find_package(loom) links and runs"
 if [ "${LOOM_CHECK_SUBDIR:-0}" = 1 ]; then
