@@ -215,16 +215,41 @@ void trace_call(OpId id, const std::vector<Tensor>& inputs, const Tensor& output
 
 // ---- the registry -------------------------------------------------------------------
 
+namespace {
+
+using Getter = const OpSchema& (*)();
+
+// Filled before main() by the layers above autograd (NOTE [Late-registered ops]).
+std::array<Getter, kNumCollectiveOps>& late_getters() {
+  static std::array<Getter, kNumCollectiveOps> getters{};
+  return getters;
+}
+
+}  // namespace
+
+bool detail::register_late_schema(OpId id, const OpSchema& (*getter)()) {
+  const auto i = static_cast<size_t>(id);
+  LOOM_CHECK(i >= kNumAutogradOps && i < kNumOps, "register_late_schema: '", op_name(id),
+             "' is registered by autograd itself");
+  late_getters()[i - kNumAutogradOps] = getter;
+  return true;
+}
+
 const OpSchema& op_schema(OpId id) {
-  using Getter = const OpSchema& (*)();
-  static constexpr std::array<Getter, kNumOps> kGetters = {
+  static constexpr std::array<Getter, kNumAutogradOps> kGetters = {
 #define LOOM_SCHEMA_GETTER(name) &schemas::name##_schema,
       LOOM_DIFFERENTIABLE_OPS(LOOM_SCHEMA_GETTER)
 #undef LOOM_SCHEMA_GETTER
   };
   const auto i = static_cast<size_t>(id);
   LOOM_CHECK(i < kNumOps, "op_schema: no op with id ", i);
-  return kGetters[i]();
+  if (i < kNumAutogradOps)
+    return kGetters[i]();
+  const Getter late = late_getters()[i - kNumAutogradOps];
+  LOOM_CHECK(late != nullptr, "op '", op_name(id),
+             "' is a collective of the distributed layer; this program does not link it (link loom::distributed "
+             "and call one of loom/distributed/collective_ops.h)");
+  return late();
 }
 
 std::optional<OpId> op_from_name(const std::string& name) {

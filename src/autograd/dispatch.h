@@ -209,6 +209,28 @@ OpSchema make_schema() {
 }  // namespace detail
 }  // namespace loom::autograd
 
+// NOTE [Late-registered ops]
+// The collectives (LOOM_COLLECTIVE_OPS in op_table.h) need a process group, so
+// they live in the distributed layer, above autograd. Their OpIds are in the one
+// table, and they run through the same dispatch path, but their schemas cannot be
+// named by dispatch.cpp's link-time table: each registers its getter from its own
+// file at start-up (LOOM_REGISTER_LATE_OP), when the program links that file. A
+// program that never calls a collective gets a clear error from op_schema() for
+// one (a graph file naming all_reduce, say), not a link error.
+namespace loom::autograd::detail {
+bool register_late_schema(OpId id, const OpSchema& (*getter)());
+}  // namespace loom::autograd::detail
+
+#define LOOM_REGISTER_LATE_OP(name, def)                                                            \
+  namespace loom::autograd::schemas {                                                               \
+  const OpSchema& name##_schema() {                                                                 \
+    static const OpSchema schema = ::loom::autograd::detail::make_schema<def>();                    \
+    return schema;                                                                                  \
+  }                                                                                                 \
+  [[maybe_unused]] const bool name##_registered =                                                   \
+      ::loom::autograd::detail::register_late_schema(::loom::autograd::OpId::name, &name##_schema); \
+  }
+
 // Registers op `name` (its OpId::name) with the definition `def` (an OpDef at
 // namespace scope in the op's file). Use at global scope.
 #define LOOM_REGISTER_OP(name, def)                                              \

@@ -10,6 +10,7 @@
 #include "loom/autograd.h"
 #include "loom/autograd/op_schema.h"
 #include "loom/autograd/tracer.h"
+#include "loom/distributed/collective_ops.h"
 #include "loom/runtime/parallel.h"
 
 namespace loom {
@@ -24,6 +25,11 @@ struct Case {
   Fn fn;
   double low = -1.0, high = 1.0;  // input range
 };
+
+const std::shared_ptr<distributed::Communicator>& solo() {
+  static const auto group = distributed::self_communicator();
+  return group;
+}
 
 Tensor labels() { return Tensor::from_vector<int64_t>({2, 0, 1}, {3}); }
 
@@ -100,6 +106,18 @@ std::map<OpId, Case> cases() {
                    linear_act(x[0], x[1], Tensor(), Activation::none));
       }};
   c[OpId::concat] = {{{2, 3}, {2, 1}}, [](const Inputs& x) { return concat({x[0], x[1]}, 1); }};
+  // The collectives over a group of one process; tests/distributed/collective_ops_mpi_test.cpp
+  // checks them over several ranks.
+  c[OpId::all_reduce] = {{{2, 3}}, [](const Inputs& x) { return distributed::all_reduce(mul(x[0], x[0]), solo()); }};
+  c[OpId::all_gather] = {{{2, 3}}, [](const Inputs& x) { return distributed::all_gather(mul(x[0], x[0]), solo()); }};
+  c[OpId::reduce_scatter] = {{{2, 3}},
+                             [](const Inputs& x) { return distributed::reduce_scatter(mul(x[0], x[0]), solo()); }};
+  auto send_then_recv = [](const Inputs& x) {
+    Tensor token = distributed::send(x[0], solo(), 0, 3);
+    return mul(distributed::recv(x[0].shape(), x[0].dtype(), solo(), 0, 3, token), x[0]);
+  };
+  c[OpId::send] = {{{2, 3}}, send_then_recv};
+  c[OpId::recv] = {{{2, 3}}, send_then_recv};
   return c;
 }
 
@@ -173,8 +191,8 @@ TEST_P(OpSchemaRule, InfersTheOutputAndReplaysFromItsAttributes) {
   Tensor on_meta = autograd::run_op(id, meta_inputs, call->attrs);
   EXPECT_TRUE(on_meta.device().is_meta());
   EXPECT_EQ(on_meta.shape(), call->output.shape()) << schema.name;
-  if (id == OpId::dropout)
-    return;  // its mask comes from the caller's generator, which is not an attribute
+  if (id == OpId::dropout || id == OpId::send || id == OpId::recv)
+    return;  // dropout's mask comes from the caller's generator, a message from its sender: not attributes
   Tensor again = autograd::run_op(id, call->inputs, call->attrs);
   EXPECT_EQ(again.to_vector<double>(), call->output.to_vector<double>()) << schema.name << " replayed by name";
 }

@@ -19,25 +19,37 @@ namespace loom::autograd {
   X(layer_norm) X(dropout) X(embedding) X(reshape) X(flatten) X(permute) X(transpose)    \
   X(slice) X(expand) X(squeeze) X(unsqueeze) X(contiguous) X(sum_to) X(concat)        \
   X(linear_act) X(conv2d_max_pool2d)
+// Ops of the distributed layer (loom/distributed/collective_ops.h): they take a
+// process group and register their schemas from there, at start-up of a program
+// that links them (NOTE [Late-registered ops] in src/autograd/dispatch.h).
+#define LOOM_COLLECTIVE_OPS(X) X(all_reduce) X(all_gather) X(reduce_scatter) X(send) X(recv)
 // clang-format on
+#define LOOM_ALL_OPS(X) LOOM_DIFFERENTIABLE_OPS(X) LOOM_COLLECTIVE_OPS(X)
 
 enum class OpId : unsigned short {
 #define LOOM_OP_ENUM(name) name,
-  LOOM_DIFFERENTIABLE_OPS(LOOM_OP_ENUM)
+  LOOM_ALL_OPS(LOOM_OP_ENUM)
 #undef LOOM_OP_ENUM
       kCount
 };
 
 constexpr const char* kOpNames[] = {
 #define LOOM_OP_NAME(name) #name,
-    LOOM_DIFFERENTIABLE_OPS(LOOM_OP_NAME)
+    LOOM_ALL_OPS(LOOM_OP_NAME)
 #undef LOOM_OP_NAME
 };
 static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == static_cast<size_t>(OpId::kCount), "every op needs a name");
 // Adding an op? Add its gradcheck case in tests/autograd/gradcheck_test.cpp, then this count.
-static_assert(static_cast<size_t>(OpId::kCount) == 47, "update the op count with the new op's gradcheck case");
+static_assert(static_cast<size_t>(OpId::kCount) == 52, "update the op count with the new op's gradcheck case");
 
 constexpr const char* op_name(OpId id) { return kOpNames[static_cast<size_t>(id)]; }
 constexpr size_t kNumOps = static_cast<size_t>(OpId::kCount);
+constexpr size_t kNumCollectiveOps = 0
+#define LOOM_OP_COUNT(name) +1
+    LOOM_COLLECTIVE_OPS(LOOM_OP_COUNT)
+#undef LOOM_OP_COUNT
+    ;
+// Ops registered at link time by autograd itself come first; the collectives last.
+constexpr size_t kNumAutogradOps = kNumOps - kNumCollectiveOps;
 
 }  // namespace loom::autograd

@@ -105,4 +105,9 @@ bool launched_by_mpi();
 // A process not started by mpirun gets a world of one rank.
 std::shared_ptr<Communicator> mpi_world();
 
+// A group of this process alone, without MPI: collectives copy, a send to rank 0
+// queues the message until the matching recv (by tag, in order), and a recv with
+// none queued is an error. For code written for groups that also runs on one rank.
+std::shared_ptr<Communicator> self_communicator();
+
 }  // namespace loom::distributed
