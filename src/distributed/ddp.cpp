@@ -14,28 +14,39 @@ GradientBuckets::GradientBuckets(nn::Module& model, std::shared_ptr<Communicator
       comm_(std::move(comm)),
       options_(options),
       reducer_(comm_, options.algorithm, options.compress, options.topk_ratio) {
-  LOOM_CHECK(model.gradient_arena().defined(), "DDP: the model's parameters must be packed (Module::pack_parameters)");
+  LOOM_CHECK(!model.arena_groups().empty(), "DDP: the model's parameters must be packed (Module::pack_parameters)");
   params_ = model.parameters();
-  Tensor arena = model.gradient_arena();
-  LOOM_CHECK(arena.dtype() == DType::f32, "DDP: gradients must be f32, got ", dtype_name(arena.dtype()));
-  grad_base_ = arena.data<float>();
   const size_t n = params_.size();
+  // Each parameter's dtype group and element offset in that group's gradient arena.
+  std::vector<int> group_of(n, -1);
   std::vector<int64_t> offset(n);
-  int64_t expect = 0;
-  for (size_t i = 0; i < n; ++i) {
-    index_[params_[i].impl()] = i;
-    Tensor g = params_[i].grad();
-    LOOM_ASSERT(g.defined());
-    offset[i] = static_cast<float*>(g.raw_data()) - grad_base_;
-    LOOM_ASSERT(offset[i] == expect);  // NOTE [Parameter arena]: back to back, in order
-    expect += g.numel();
+  const auto& groups = model.arena_groups();
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const char* base = static_cast<const char*>(groups[g].gradients.raw_data());
+    int64_t expect = 0;
+    for (size_t i : groups[g].indices) {
+      Tensor grad = params_[i].grad();
+      LOOM_ASSERT(grad.defined());
+      group_of[i] = static_cast<int>(g);
+      offset[i] = (static_cast<const char*>(grad.raw_data()) - base) / static_cast<int64_t>(dtype_size(grad.dtype()));
+      LOOM_ASSERT(offset[i] == expect);  // NOTE [Parameter arena]: back to back, in order
+      expect += grad.numel();
+    }
   }
-  // Buckets from the last parameter to the first.
-  const int64_t bucket_elems = std::max<int64_t>(1, static_cast<int64_t>(options.bucket_mb * 1024 * 1024 / 4));
+  for (size_t i = 0; i < n; ++i)
+    index_[params_[i].impl()] = i;
+  // Buckets from the last parameter to the first; a bucket holds one group's
+  // parameters, adjacent in its arena.
+  const double bucket_bytes = std::max(1.0, options.bucket_mb * 1024 * 1024);
   bucket_of_.assign(n, 0);
   for (size_t k = n; k-- > 0;) {
-    if (buckets_.empty() || buckets_.back().count >= bucket_elems)
-      buckets_.push_back(Bucket{offset[k] + params_[k].numel(), 0, 0, 0});
+    const auto& group = groups[static_cast<size_t>(group_of[k])];
+    const int64_t elem = static_cast<int64_t>(dtype_size(group.dtype));
+    char* base = static_cast<char*>(group.gradients.raw_data());
+    const int64_t end = offset[k] + params_[k].numel();
+    if (buckets_.empty() || static_cast<double>(buckets_.back().count * elem) >= bucket_bytes ||
+        buckets_.back().base != base || buckets_.back().offset != end)
+      buckets_.push_back(Bucket{base, group.dtype, end, 0, 0, 0});
     Bucket& b = buckets_.back();
     b.offset = offset[k];
     b.count += params_[k].numel();
@@ -168,7 +179,9 @@ bool GradientBuckets::run_next_bucket(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   std::exception_ptr failed;
   try {
-    reducer_.mean(grad_base_ + buckets_[b].offset, buckets_[b].count, b);
+    const Bucket& bucket = buckets_[b];
+    reducer_.mean(bucket.base + bucket.offset * static_cast<int64_t>(dtype_size(bucket.dtype)), bucket.count,
+                  bucket.dtype, b);
   } catch (...) {
     failed = std::current_exception();
   }

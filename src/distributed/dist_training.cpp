@@ -193,12 +193,14 @@ std::unique_ptr<TrainingStrategy> make_strategy(const DistOptions& options, std:
 }
 
 void broadcast_model(Communicator& comm, nn::Module& model, int root) {
-  Tensor arena = model.parameter_arena();
-  comm.broadcast(arena.raw_data(), arena.nbytes(), root);
+  LOOM_CHECK(!model.arena_groups().empty(), "broadcast_model: the model's parameters must be packed");
+  for (const nn::Module::ArenaGroup& group : model.arena_groups())  // one per dtype
+    comm.broadcast(group.parameters.raw_data(), group.parameters.nbytes(), root);
   for (auto& [name, buffer] : model.named_buffers())
     if (buffer.is_contiguous() && buffer.numel() > 0)
       comm.broadcast(buffer.raw_data(), buffer.nbytes(), root);
-  arena.bump_version();
+  for (const nn::Module::ArenaGroup& group : model.arena_groups())
+    group.parameters.bump_version();
 }
 
 void maybe_inject_fault(int rank, int64_t global_step) {

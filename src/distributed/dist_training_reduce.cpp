@@ -1,6 +1,8 @@
 // MeanReducer (NOTE [Compressed averaging] in loom/distributed/training.h): the
 // codecs and their exchange are compression.h's; this adds the 1/size scaling and
 // the byte accounting the training metrics report.
+#include <cstring>
+
 #include "loom/core/error.h"
 #include "loom/distributed/training.h"
 
@@ -34,6 +36,33 @@ void MeanReducer::mean(float* data, int64_t n, int stream) {
   const float inv = 1.0f / static_cast<float>(comm_->size());
   for (int64_t i = 0; i < n; ++i)
     data[i] *= inv;
+}
+
+void MeanReducer::mean(void* data, int64_t n, DType dtype, int stream) {
+  if (dtype == DType::f32) {
+    mean(static_cast<float*>(data), n, stream);
+    return;
+  }
+  if (n == 0)
+    return;
+  if (dtype == DType::f64) {
+    const uint64_t before = comm_->bytes_sent();
+    comm_->allreduce(data, n, DType::f64, ReduceOp::sum, algorithm_);
+    const uint64_t sent = comm_->bytes_sent() - before;
+    total_.bytes_sent += sent;
+    total_.raw_bytes += sent;
+    const double inv = 1.0 / comm_->size();
+    for (double *p = static_cast<double*>(data), *end = p + n; p != end; ++p)
+      *p *= inv;
+    return;
+  }
+  LOOM_CHECK(dtype == DType::bf16 || dtype == DType::f16, "gradient averaging: ", dtype_name(dtype),
+             " gradients are not supported (f32, f64, bf16 or f16)");
+  // Summed in f32: a sum of ranks' parts in bf16 would round after every addition.
+  Tensor wide = Tensor::from_host(data, {n}, dtype).to(DType::f32);
+  mean(wide.data<float>(), n, stream);
+  const Tensor narrow = wide.to(dtype);
+  std::memcpy(data, narrow.raw_data(), static_cast<size_t>(n) * dtype_size(dtype));
 }
 
 }  // namespace loom::distributed

@@ -255,7 +255,9 @@ void Trainer::abort_job(const std::string& what) {
   std::fprintf(stderr, "loom: error: %s\n", msg.c_str());
   std::fflush(stderr);
   std::fflush(stdout);
-  strategy_->communicator()->abort(msg);
+  if (strategy_->communicator())
+    strategy_->communicator()->abort(msg);
+  throw DistributedError(msg);  // (abort does not return)
 }
 
 }  // namespace loom::train

@@ -32,6 +32,49 @@ TEST(DdpMpi, EqualsSingleProcessForEveryAlgorithmAndBucketSize) {
   }
 }
 
+// Parameters of three dtypes, interleaved so that buckets must break at every group change.
+class ThreeDtypes : public nn::Module {
+ public:
+  ThreeDtypes() {
+    register_parameter("a", Tensor::zeros({5}, DType::f32));
+    register_parameter("b", Tensor::zeros({3}, DType::bf16));
+    register_parameter("c", Tensor::zeros({4}, DType::f64));
+    register_parameter("d", Tensor::zeros({2}, DType::f32));
+    register_parameter("e", Tensor::zeros({2}, DType::f16));
+  }
+  Tensor forward(const Tensor& x) override { return x; }
+  std::string describe() const override { return "ThreeDtypes()"; }
+};
+
+TEST(DdpMpi, AveragesEveryGradientDtypeInItsOwnGroup) {
+  auto comm = mpi_world();
+  const int r = comm->rank(), p = comm->size();
+  ThreeDtypes model;
+  model.pack_parameters();
+  ASSERT_EQ(model.arena_groups().size(), 4u);
+  // Rank r's gradient element j is (r + 1) * (j + 1); the mean over ranks is
+  // (p + 1) / 2 * (j + 1), exact in every dtype here (halves of small integers).
+  auto set_gradients = [&] {
+    for (const Tensor& param : model.parameters()) {
+      std::vector<double> g(static_cast<size_t>(param.numel()));
+      for (size_t j = 0; j < g.size(); ++j)
+        g[j] = (r + 1.0) * (j + 1.0);
+      param.grad().copy_(Tensor::from_vector(g, {param.numel()}));
+    }
+  };
+  for (double bucket_mb : {4.0, 1e-6}) {
+    set_gradients();
+    GradientBuckets buckets(model, comm, DdpOptions{bucket_mb, AllreduceAlgorithm::automatic, "none", 0.01, true});
+    EXPECT_EQ(buckets.num_buckets(), 5);  // the groups interleave: no two neighbours share a bucket
+    buckets.finish();
+    for (const auto& [name, param] : model.named_parameters()) {
+      const auto got = param.grad().to(DType::f64).to_vector<double>();
+      for (size_t j = 0; j < got.size(); ++j)
+        EXPECT_EQ(got[j], (p + 1) / 2.0 * (j + 1.0)) << name << "[" << j << "], " << dtype_name(param.dtype());
+    }
+  }
+}
+
 TEST(DdpMpi, SmallBucketsSplitTheArenaInReverseOrder) {
   auto comm = mpi_world();
   auto model = small_mlp(7);

@@ -4,10 +4,11 @@
 // averaged over ranks before each optimizer step.
 //
 // NOTE [DDP buckets]
-// The gradient arena (NOTE [Parameter arena]) is cut into buckets of about
-// bucket_bytes, each a contiguous run of whole parameters, laid out from the last
-// parameter to the first because backward produces the last layer's gradients
-// first. A communication thread all-reduces the buckets strictly in bucket order
+// The gradient arena (NOTE [Parameter arena]; one per dtype group) is cut into
+// buckets of about bucket_bytes, each a contiguous run of whole parameters of one
+// dtype, laid out from the last parameter to the first because backward produces
+// the last layer's gradients first. Each bucket is averaged in its own dtype
+// (MeanReducer: bf16 and f16 through f32). A communication thread all-reduces the buckets strictly in bucket order
 // (so every rank issues the same collectives in the same order, whatever order
 // its backward finishes parameters in) as soon as each bucket is complete, while
 // backward is still computing the earlier layers.
@@ -77,7 +78,9 @@ class GradientBuckets {
 
  private:
   struct Bucket {
-    int64_t offset = 0, count = 0;  // elements of the gradient arena
+    char* base = nullptr;  // its dtype group's gradient arena
+    DType dtype = DType::f32;
+    int64_t offset = 0, count = 0;  // elements of that arena
     int params = 0;                 // parameters in it
     int pending = 0;                // not yet complete this step
   };
@@ -103,7 +106,6 @@ class GradientBuckets {
   std::vector<int> expected_, seen_;
   std::vector<char> done_;  // per parameter, this step
   std::vector<Bucket> buckets_;
-  float* grad_base_ = nullptr;
 
   std::mutex mutex_;
   std::condition_variable cv_;

@@ -72,6 +72,9 @@ class MeanReducer {
               double topk_ratio);
   ~MeanReducer();
   void mean(float* data, int64_t count, int stream);
+  // Any gradient dtype: f32 as above; f64 summed in f64 (no codec); bf16 and f16
+  // widened to f32 for the sum (and the codec), then rounded back once.
+  void mean(void* data, int64_t count, DType dtype, int stream);
   bool compressed() const { return codec_ != nullptr; }
   // Bytes this rank sent through mean() and what plain f32 would have sent.
   const CompressionReport& total() const { return total_; }
