@@ -187,7 +187,7 @@ Header read_header(std::FILE* f, const std::string& path) {
   Json header;
   try {
     header = Json::parse(text, on_event);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range for a number too large (found by fuzzing)
     LOOM_THROW(IOError, path, ": header is not valid JSON: ", e.what());
   }
   if (!duplicate.empty())

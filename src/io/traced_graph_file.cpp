@@ -27,8 +27,8 @@ std::string weights_path_for(const std::string& json_path) {
 
 json attrs_to_json(const autograd::AttrMap& attrs) {
   json out = json::object();
-  for (const auto& [name, value] : attrs.items())
-    std::visit([&](const auto& v) { out[name] = v; }, value);
+  for (const auto& item : attrs.items())
+    std::visit([&](const auto& v) { out[item.first] = v; }, item.second);
   return out;
 }
 
@@ -121,10 +121,10 @@ std::shared_ptr<nn::TracedGraph> load_traced_graph(const std::string& json_path)
     LOOM_THROW(IOError, json_path, ": not valid JSON (", e.what(), ")");
   }
   const std::string& where = json_path;
-  LOOM_CHECK(j.is_object() && j.value("format", "") == kFormat, where, ": not a traced graph (\"format\" is not \"",
-             kFormat, "\")");
-  LOOM_CHECK(j.value("version", 0) == 1, where, ": unsupported version ", j.value("version", 0));
-  try {
+  try {  // (the checks below read fields whose type may be wrong: found by fuzzing)
+    LOOM_CHECK(j.is_object() && j.value("format", "") == kFormat, where, ": not a traced graph (\"format\" is not \"",
+               kFormat, "\")");
+    LOOM_CHECK(j.value("version", 0) == 1, where, ": unsupported version ", j.value("version", json(0)).dump());
     std::vector<nn::TracedInput> inputs;
     for (const json& in : field(j, "inputs", where)) {
       const std::string name = string_field(in, "name", where + ": an input");

@@ -237,7 +237,8 @@ void Module::pack_parameters() {
     const auto& [name, p] = named[i];
     LOOM_CHECK(p.device() == device, "pack_parameters: all parameters must share one device, but \"", name, "\" is on ",
                p.device().str(), " and the first is on ", device.str());
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const ArenaGroup& g) { return g.dtype == p.dtype(); });
+    const DType dtype = p.dtype();  // (clang 14 cannot capture a structured binding)
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const ArenaGroup& g) { return g.dtype == dtype; });
     if (it == groups.end()) {
       groups.push_back(ArenaGroup{p.dtype(), {}, {}, {}});
       it = groups.end() - 1;

@@ -1,6 +1,8 @@
 // The AVX2 / AVX-512 kernel-list entries: CPU detection, LOOM_ISA, the checks
 // behind each entry's decline reason, and the split over threads. The vector code
 // itself is in simd_avx2.cpp / simd_avx512.cpp (NOTE [ISA files] in simd_kernels.h).
+#include <cpuid.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -20,12 +22,19 @@ constexpr int64_t kGrain = 1 << 15;          // elements per task for element-wi
 constexpr int64_t kReduceBlock = 1 << 15;    // a full reduction sums blocks of this many, then the block sums
 constexpr int64_t kRowGrainElems = 1 << 13;  // row-wise kernels: rows per task cover at least this many elements
 
+// CPUID leaf 1, ECX bit 29 (clang's __builtin_cpu_supports does not know "f16c").
+bool cpu_has_f16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
+}
+
 Isa detect_cpu() {
   __builtin_cpu_init();
+  const bool f16c = cpu_has_f16c();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("f16c"))
+      __builtin_cpu_supports("avx512vl") && f16c)
     return Isa::avx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c)
     return Isa::avx2;
   return Isa::reference;
 }
