@@ -18,7 +18,7 @@ ModelAverager::ModelAverager(nn::Module& model, std::shared_ptr<Communicator> co
       reducer_(comm_, algorithm, compress, topk_ratio) {
   LOOM_CHECK(mode == DistMode::localsgd || mode == DistMode::easgd, "ModelAverager: mode must be localsgd or easgd");
   LOOM_CHECK(sync_every >= 1, "--sync-every must be at least 1, got ", sync_every);
-  LOOM_CHECK(model.parameter_arena().defined(), "model averaging: the model's parameters must be packed");
+  require_packed_f32(model, "model averaging");
   LOOM_CHECK(mode != DistMode::easgd || alpha_ * comm_->size() < 1.0 + 1e-9, "--easgd-alpha ", alpha_, " with ",
              comm_->size(), " ranks is unstable: alpha x ranks must be at most 1 (e.g. 0.9 / ranks)");
 }

@@ -192,6 +192,17 @@ std::unique_ptr<TrainingStrategy> make_strategy(const DistOptions& options, std:
   LOOM_THROW(ValueError, "make_strategy: --dist none has no strategy");
 }
 
+void require_packed_f32(const nn::Module& model, const char* strategy) {
+  const auto& groups = model.arena_groups();
+  LOOM_CHECK(!groups.empty(), strategy, ": the model's parameters must be packed (Module::pack_parameters)");
+  std::string dtypes;
+  for (const auto& g : groups)
+    dtypes += std::string(dtypes.empty() ? "" : ", ") + dtype_name(g.dtype);
+  if (groups.size() != 1 || groups[0].dtype != DType::f32)
+    LOOM_THROW(ValueError, strategy, ": parameters must all be f32, this model has ", dtypes,
+               "; DDP (--dist ddp) takes every dtype");
+}
+
 void broadcast_model(Communicator& comm, nn::Module& model, int root) {
   LOOM_CHECK(!model.arena_groups().empty(), "broadcast_model: the model's parameters must be packed");
   for (const nn::Module::ArenaGroup& group : model.arena_groups())  // one per dtype

@@ -37,7 +37,7 @@ ParameterServer::ParameterServer(nn::Module& model, std::shared_ptr<Communicator
   LOOM_CHECK(servers_ >= 1 && servers_ < comm_->size(), "--servers ", servers_, " with ", comm_->size(),
              " ranks: the parameter server needs at least one server and one worker rank (servers < ranks)");
   LOOM_CHECK(staleness_ >= 0, "--staleness must be >= 0, got ", staleness_);
-  LOOM_CHECK(model.parameter_arena().defined(), "parameter server: the model's parameters must be packed");
+  require_packed_f32(model, "parameter server");
   const int64_t n = model.parameter_arena().numel();
   for (int s = 0; s < servers_; ++s) {
     lo_.push_back(n * s / servers_);

@@ -75,6 +75,30 @@ TEST(DdpMpi, AveragesEveryGradientDtypeInItsOwnGroup) {
   }
 }
 
+class F32AndF64 : public nn::Module {
+ public:
+  F32AndF64() {
+    register_parameter("w", Tensor::zeros({4}, DType::f32));
+    register_parameter("s", Tensor::zeros({2}, DType::f64));
+  }
+  Tensor forward(const Tensor& x) override { return x; }
+  std::string describe() const override { return "F32AndF64()"; }
+};
+
+TEST(DdpMpi, StrategiesWithF32StateNameOtherDtypes) {
+  auto comm = mpi_world();
+  F32AndF64 model;
+  model.pack_parameters();
+  auto optimizer = optim::make_optimizer("sgd", model.parameters(), {});
+  for (DistMode mode : {DistMode::ps, DistMode::localsgd, DistMode::easgd}) {
+    DistOptions d;
+    d.mode = mode;
+    const std::string msg = loom::testing::error_message([&] { make_strategy(d, comm, model, *optimizer); });
+    EXPECT_NE(msg.find("parameters must all be f32, this model has f32, f64"), std::string::npos)
+        << dist_mode_name(mode) << ": " << msg;
+  }
+}
+
 TEST(DdpMpi, SmallBucketsSplitTheArenaInReverseOrder) {
   auto comm = mpi_world();
   auto model = small_mlp(7);

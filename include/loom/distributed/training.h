@@ -146,6 +146,10 @@ class TrainingStrategy {
 std::unique_ptr<TrainingStrategy> make_strategy(const DistOptions& options, std::shared_ptr<Communicator> comm,
                                                 nn::Module& model, optim::Optimizer& optimizer);
 
+// Throws a ValueError naming `strategy` unless the model is packed into one f32
+// group: the parameter server and model averaging keep f32 state of their own
+// (DDP takes every dtype group).
+void require_packed_f32(const nn::Module& model, const char* strategy);
 // Rank `root`'s parameters (the packed arena) and float buffers to every rank.
 void broadcast_model(Communicator& comm, nn::Module& model, int root = 0);
 
