@@ -221,16 +221,6 @@ namespace loom::autograd::detail {
 bool register_late_schema(OpId id, const OpSchema& (*getter)());
 }  // namespace loom::autograd::detail
 
-#define LOOM_REGISTER_LATE_OP(name, def)                                                            \
-  namespace loom::autograd::schemas {                                                               \
-  const OpSchema& name##_schema() {                                                                 \
-    static const OpSchema schema = ::loom::autograd::detail::make_schema<def>();                    \
-    return schema;                                                                                  \
-  }                                                                                                 \
-  [[maybe_unused]] const bool name##_registered =                                                   \
-      ::loom::autograd::detail::register_late_schema(::loom::autograd::OpId::name, &name##_schema); \
-  }
-
 // Registers op `name` (its OpId::name) with the definition `def` (an OpDef at
 // namespace scope in the op's file). Use at global scope.
 #define LOOM_REGISTER_OP(name, def)                                              \
@@ -239,4 +229,13 @@ bool register_late_schema(OpId id, const OpSchema& (*getter)());
     static const OpSchema schema = ::loom::autograd::detail::make_schema<def>(); \
     return schema;                                                               \
   }                                                                              \
+  }
+
+// The same, for an op of a layer above autograd (NOTE [Late-registered ops]): the
+// getter is also handed to the registry at start-up.
+#define LOOM_REGISTER_LATE_OP(name, def)                                                            \
+  LOOM_REGISTER_OP(name, def)                                                                       \
+  namespace loom::autograd::schemas {                                                               \
+  [[maybe_unused]] const bool name##_registered =                                                   \
+      ::loom::autograd::detail::register_late_schema(::loom::autograd::OpId::name, &name##_schema); \
   }

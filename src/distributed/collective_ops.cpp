@@ -4,18 +4,13 @@
 #include <mutex>
 #include <vector>
 
-#include "autograd/dispatch.h"
+#include "autograd/ops/op_util.h"
 #include "loom/autograd/grad_mode.h"
 
 namespace loom::distributed {
 namespace {
 
-using autograd::OpDef;
-using autograd::OpId;
-using autograd::OpOutput;
-using autograd::TensorMeta;
-using Inputs = std::vector<Tensor>;
-using Metas = std::vector<TensorMeta>;
+using namespace ops_detail;  // OpDef, OpId, OpOutput, TensorMeta, Inputs, Metas (autograd/ops/op_util.h)
 
 // Ops name their group by a handle, so their attributes stay plain values a traced
 // graph can record; a handle is valid in the process that made it.

@@ -26,8 +26,13 @@ std::string ProgressCallback::line(const TrainState& s, int64_t batch, double se
   std::string bar;
   if (tty_) {
     const int width = 24, filled = static_cast<int>(frac * width);
-    bar = "[" + std::string(filled, '=') + (filled < width ? ">" : "") +
-          std::string(width - filled - (filled < width ? 1 : 0), ' ') + "] ";
+    bar.reserve(width + 3);  // (appended piece by piece: GCC 12 warns falsely on the + chain)
+    bar += '[';
+    bar.append(static_cast<size_t>(filled), '=');
+    if (filled < width)
+      bar += '>';
+    bar.append(static_cast<size_t>(width - filled - (filled < width ? 1 : 0)), ' ');
+    bar += "] ";
   }
   std::snprintf(buf, sizeof(buf), "epoch %lld/%lld %s%3.0f%%  loss %.4f  acc %.2f%%  %.0f samples/s",
                 static_cast<long long>(s.epoch + 1), static_cast<long long>(s.epochs), bar.c_str(), frac * 100,
@@ -74,13 +79,12 @@ MetricsLogger::MetricsLogger(std::string path) : path_(std::move(path)) {
   LOOM_CHECK(!path_.empty(), "MetricsLogger: the path is empty");
 }
 
-void MetricsLogger::on_train_begin(Trainer&) { epochs_json_ = "[]"; }
+void MetricsLogger::on_train_begin(Trainer&) { epochs_ = std::make_shared<nlohmann::json>(nlohmann::json::array()); }
 
 void MetricsLogger::on_epoch_end(Trainer& t) {
   if (!t.is_root())
     return;
   const TrainState& s = t.state();
-  nlohmann::json all = nlohmann::json::parse(epochs_json_);
   nlohmann::json e = {{"epoch", s.epoch + 1},
                       {"global_step", s.global_step},
                       {"loss", s.epoch_loss()},
@@ -90,9 +94,8 @@ void MetricsLogger::on_epoch_end(Trainer& t) {
     e["validation_loss"] = s.validation->loss;
     e["validation_accuracy"] = s.validation->accuracy;
   }
-  all.push_back(e);
-  epochs_json_ = all.dump();
-  io::write_text_file_atomically(path_, all.dump(2) + "\n");
+  epochs_->push_back(e);
+  io::write_text_file_atomically(path_, epochs_->dump(2) + "\n");
 }
 
 ProfilerCallback::ProfilerCallback(std::string trace_path) : path_(std::move(trace_path)) {}

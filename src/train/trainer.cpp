@@ -42,6 +42,9 @@ Trainer::Trainer(nn::Module& model, optim::Optimizer& optimizer, data::DataLoade
              "Trainer: checkpoint.every_steps needs checkpoint.path (where to write the checkpoint)");
   LOOM_CHECK(options_.validation_batch > 0, "Trainer: validation_batch must be positive, got ",
              options_.validation_batch);
+  loss_ = [objective = options_.objective](const Tensor& out, const Tensor& y) {
+    return objective_loss(out, y, objective);
+  };
 }
 
 Trainer::~Trainer() = default;
@@ -112,6 +115,7 @@ TrainLog Trainer::fit() {
       abort_job(e.message());
     throw;
   }
+  start_step_ = state_.global_step;  // a later fit() continues from here
   each_callback([&](Callback& c) { c.on_train_end(*this); });
   return log_;
 }
@@ -124,6 +128,8 @@ void Trainer::serve() {  // a parameter-server rank answers every worker's steps
 
 void Trainer::run_epochs() {
   const int64_t per_epoch = state_.batches_per_epoch;
+  if (per_epoch == 0)
+    return;  // epochs == 0 (fit() refuses an empty loader otherwise)
   const CheckpointPolicy& ckpt = options_.checkpoint;
   for (int64_t epoch = start_step_ / per_epoch; epoch < options_.epochs; ++epoch) {
     const int64_t first_batch = state_.global_step - epoch * per_epoch;
@@ -175,16 +181,12 @@ void Trainer::run_one_step(const data::Batch& batch) {
   const auto t0 = Clock::now();
   if (options_.schedule)
     options_.schedule->apply(optimizer_, step);
-  const Objective objective = options_.objective;
-  const std::function<Tensor(const Tensor&, const Tensor&)> loss = [objective](const Tensor& out, const Tensor& y) {
-    return objective_loss(out, y, objective);
-  };
-  distributed::StepOutput out = strategy_->run_step({model_, optimizer_, batch.input, batch.target, loss, step});
+  distributed::StepOutput out = strategy_->run_step({model_, optimizer_, batch.input, batch.target, loss_, step});
   state_.last_step_seconds = seconds_since(t0);
   const int64_t n = out.output.size(0);
   state_.last_loss = out.loss.item_double();
   state_.loss_sum += state_.last_loss * static_cast<double>(n);
-  if (objective == Objective::classify)
+  if (options_.objective == Objective::classify)
     state_.correct += count_correct(out.output, batch.target);
   state_.samples += n;
   ++state_.batch;

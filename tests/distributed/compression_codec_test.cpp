@@ -19,25 +19,6 @@ namespace {
 using kernels::float_to_half;
 using kernels::half_to_float;
 
-// A world of one rank, so compressed_allreduce runs its codec path without MPI.
-class SoloCommunicator final : public Communicator {
- public:
-  int rank() const override { return 0; }
-  int size() const override { return 1; }
-  int local_rank() const override { return 0; }
-  int local_size() const override { return 1; }
-  void send(const void*, size_t, int, int) override { throw std::logic_error("send"); }
-  void recv(void*, size_t, int, int) override { throw std::logic_error("recv"); }
-  void sendrecv(const void*, size_t, int, void*, size_t, int, int) override { throw std::logic_error("sendrecv"); }
-  void broadcast(void*, size_t, int) override {}
-  void allreduce(void*, int64_t, DType, ReduceOp, AllreduceAlgorithm) override {}
-  void reduce_scatter(const void*, void*, const std::vector<int64_t>&, DType, ReduceOp) override {}
-  void allgather(const void*, void*, const std::vector<int64_t>&, DType) override {}
-  void barrier() override {}
-  std::shared_ptr<Communicator> split(int, int) override { throw std::logic_error("split"); }
-  [[noreturn]] void abort(const std::string& reason) override { throw std::logic_error(reason); }
-};
-
 std::vector<float> random_values(size_t n, unsigned seed, float scale = 1.0f) {
   std::mt19937 gen(seed);
   std::normal_distribution<float> dist(0.0f, scale);
@@ -182,10 +163,10 @@ TEST(Codecs, TopkOnLargeTensorsSelectsExactlyTheLargest) {
 TEST(Codecs, EmptyAndTinyTensors) {
   for (const char* name : {"none", "fp16", "qsgd", "topk"}) {
     auto c = make_compressor(name);
-    SoloCommunicator solo;
-    EXPECT_NO_THROW(compressed_allreduce(solo, nullptr, 0, *c)) << name;
+    auto solo = self_communicator();  // one rank: the codec path runs without MPI
+    EXPECT_NO_THROW(compressed_allreduce(*solo, nullptr, 0, *c)) << name;
     float one = 3.0f;
-    compressed_allreduce(solo, &one, 1, *c);
+    compressed_allreduce(*solo, &one, 1, *c);
     EXPECT_NEAR(one, 3.0f, 0.03f) << name;
   }
 }
@@ -211,13 +192,13 @@ TEST(Codecs, DecodeFromAnOddAddressMatchesAligned) {
 
 TEST(Codecs, TopkErrorFeedbackKeepsWhatWasNotSent) {
   auto c = make_compressor("topk", {.topk_ratio = 0.25});
-  SoloCommunicator solo;
+  auto solo = self_communicator();
   std::vector<float> g = {4, 1, -3, 0.5f, 2, -0.25f, 0.1f, 1.5f};
   std::vector<float> sent_total(g.size(), 0.0f);
   const int steps = 100;  // the smallest value needs about sum|g| / (2 * 0.1) = 62 steps to be sent
   for (int step = 0; step < steps; ++step) {
     std::vector<float> x = g;
-    compressed_allreduce(solo, x.data(), static_cast<int64_t>(x.size()), *c, /*key=*/5);
+    compressed_allreduce(*solo, x.data(), static_cast<int64_t>(x.size()), *c, /*key=*/5);
     int nonzero = 0;
     for (size_t i = 0; i < x.size(); ++i) {
       sent_total[i] += x[i];
@@ -235,7 +216,7 @@ TEST(Codecs, TopkErrorFeedbackKeepsWhatWasNotSent) {
     EXPECT_NE(sent_total[i], 0.0f) << i;
   EXPECT_EQ(c->residual(6), nullptr);
   std::vector<float> other(3, 1.0f);
-  EXPECT_THROW(compressed_allreduce(solo, other.data(), 3, *c, 5), ValueError);  // key 5 has 8 values
+  EXPECT_THROW(compressed_allreduce(*solo, other.data(), 3, *c, 5), ValueError);  // key 5 has 8 values
 }
 
 TEST(Codecs, FactoryRejectsUnknownNames) {

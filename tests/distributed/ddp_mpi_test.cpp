@@ -32,24 +32,23 @@ TEST(DdpMpi, EqualsSingleProcessForEveryAlgorithmAndBucketSize) {
   }
 }
 
-// Parameters of three dtypes, interleaved so that buckets must break at every group change.
-class ThreeDtypes : public nn::Module {
+// One zero parameter per (name, size, dtype), in order: models of several dtype groups.
+class DtypeParameters : public nn::Module {
  public:
-  ThreeDtypes() {
-    register_parameter("a", Tensor::zeros({5}, DType::f32));
-    register_parameter("b", Tensor::zeros({3}, DType::bf16));
-    register_parameter("c", Tensor::zeros({4}, DType::f64));
-    register_parameter("d", Tensor::zeros({2}, DType::f32));
-    register_parameter("e", Tensor::zeros({2}, DType::f16));
+  DtypeParameters(std::initializer_list<std::tuple<const char*, int64_t, DType>> params) {
+    for (const auto& [name, size, dtype] : params)
+      register_parameter(name, Tensor::zeros({size}, dtype));
   }
   Tensor forward(const Tensor& x) override { return x; }
-  std::string describe() const override { return "ThreeDtypes()"; }
+  std::string describe() const override { return "DtypeParameters()"; }
 };
 
 TEST(DdpMpi, AveragesEveryGradientDtypeInItsOwnGroup) {
   auto comm = mpi_world();
   const int r = comm->rank(), p = comm->size();
-  ThreeDtypes model;
+  // Interleaved, so that buckets must break at every change of group.
+  DtypeParameters model(
+      {{"a", 5, DType::f32}, {"b", 3, DType::bf16}, {"c", 4, DType::f64}, {"d", 2, DType::f32}, {"e", 2, DType::f16}});
   model.pack_parameters();
   ASSERT_EQ(model.arena_groups().size(), 4u);
   // Rank r's gradient element j is (r + 1) * (j + 1); the mean over ranks is
@@ -75,19 +74,9 @@ TEST(DdpMpi, AveragesEveryGradientDtypeInItsOwnGroup) {
   }
 }
 
-class F32AndF64 : public nn::Module {
- public:
-  F32AndF64() {
-    register_parameter("w", Tensor::zeros({4}, DType::f32));
-    register_parameter("s", Tensor::zeros({2}, DType::f64));
-  }
-  Tensor forward(const Tensor& x) override { return x; }
-  std::string describe() const override { return "F32AndF64()"; }
-};
-
 TEST(DdpMpi, StrategiesWithF32StateNameOtherDtypes) {
   auto comm = mpi_world();
-  F32AndF64 model;
+  DtypeParameters model({{"w", 4, DType::f32}, {"s", 2, DType::f64}});
   model.pack_parameters();
   auto optimizer = optim::make_optimizer("sgd", model.parameters(), {});
   for (DistMode mode : {DistMode::ps, DistMode::localsgd, DistMode::easgd}) {

@@ -85,6 +85,7 @@ TEST(Trainer, EqualsTheHandWrittenLoop) {
   EXPECT_EQ(log.steps, 16);
   EXPECT_EQ(log.samples, 512);
   ASSERT_EQ(log.losses.size(), 2u);
+  EXPECT_EQ(trainer.fit().steps, 0);  // a second fit() continues where the first ended: nothing is left
 
   TrainingRun b = make_run(kDropoutModel, "sgd");
   int64_t step = 0;

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdio>
 #include <limits>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "loom/runtime/profiler.h"
@@ -40,7 +42,7 @@ class MetricsLogger : public Callback {
 
  private:
   std::string path_;
-  std::string epochs_json_;  // the epochs so far, as JSON text (keeps nlohmann out of this header)
+  std::shared_ptr<nlohmann::json> epochs_;  // one object per epoch so far
 };
 
 // Profiles fit() (NOTE [Profiler] in runtime/profiler.h) and writes a Chrome trace

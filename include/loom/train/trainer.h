@@ -19,6 +19,7 @@
 // for bit, on the same thread count. The data order is the loader's (seeded by
 // epoch), and DataLoader::set_epoch(epoch, first_batch) skips the batches done.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -89,7 +90,8 @@ class Trainer {
   // (io/checkpoint.h) or ValueError when the checkpoint is past options().epochs.
   io::CheckpointMeta resume(const std::string& checkpoint_path);
 
-  // Trains until options().epochs are done or a callback asks to stop. On an error
+  // Trains from the step resume() or the last fit() left off until options().epochs
+  // are done or a callback asks to stop. On an error
   // in a run over several ranks, prints it, naming the rank, and aborts the job so
   // no rank waits forever on a peer that stopped.
   TrainLog fit();
@@ -125,6 +127,7 @@ class Trainer {
   std::unique_ptr<distributed::TrainingStrategy> strategy_;
   std::vector<std::shared_ptr<Callback>> callbacks_;
   int64_t start_step_ = 0;
+  std::function<Tensor(const Tensor&, const Tensor&)> loss_;  // the objective's loss, for run_step
   TrainState state_;
   TrainLog log_;
   bool stop_requested_ = false;
