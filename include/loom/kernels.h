@@ -1,5 +1,6 @@
 #pragma once
 #include "loom/kernels/adam_update.h"
+#include "loom/kernels/attention.h"
 #include "loom/kernels/elementwise.h"
 #include "loom/kernels/fused.h"
 #include "loom/kernels/gemm.h"

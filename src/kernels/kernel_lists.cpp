@@ -50,6 +50,8 @@ NllForwardKernels& nll_loss_forward_kernels() { return kernel_lists().nll_loss_f
 NllBackwardKernels& nll_loss_backward_kernels() { return kernel_lists().nll_loss_backward; }
 GatherKernels& index_select_rows_kernels() { return kernel_lists().index_select_rows; }
 ScatterKernels& index_add_rows_kernels() { return kernel_lists().index_add_rows; }
+AttentionForwardKernels& attention_forward_kernels() { return kernel_lists().attention_forward; }
+AttentionBackwardKernels& attention_backward_kernels() { return kernel_lists().attention_backward; }
 BiasActKernels& bias_act_kernels() { return kernel_lists().bias_act; }
 BiasActBackwardKernels& bias_act_backward_kernels() { return kernel_lists().bias_act_backward; }
 QuantizeKernels& quantize_kernels() { return kernel_lists().quantize; }

@@ -3,6 +3,7 @@
 // backend adds its entries, for its device type, from its own files; the lists are
 // built once, on first use, by calling every backend this build has.
 #include "loom/core/tensor_kernels.h"
+#include "loom/kernels/attention.h"
 #include "loom/kernels/elementwise.h"
 #include "loom/kernels/fused.h"
 #include "loom/kernels/gemm.h"
@@ -37,6 +38,8 @@ struct KernelLists {
   NllBackwardKernels nll_loss_backward{"nll_loss_backward"};
   GatherKernels index_select_rows{"index_select_rows"};
   ScatterKernels index_add_rows{"index_add_rows"};
+  AttentionForwardKernels attention_forward{"attention_forward"};
+  AttentionBackwardKernels attention_backward{"attention_backward"};
   BiasActKernels bias_act{"bias_act"};
   BiasActBackwardKernels bias_act_backward{"bias_act_backward"};
   QuantizeKernels quantize{"quantize"};

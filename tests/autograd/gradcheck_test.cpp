@@ -106,6 +106,12 @@ std::map<OpId, Case> cases() {
                    linear_act(x[0], x[1], Tensor(), Activation::none));
       }};
   c[OpId::concat] = {{{2, 3}, {2, 1}}, [](const Inputs& x) { return concat({x[0], x[1]}, 1); }};
+  // Causal with a mask and more keys than queries (a query block after a cache).
+  c[OpId::scaled_dot_product_attention] = {
+      {{2, 2, 3, 4}, {2, 2, 5, 4}, {2, 2, 5, 3}}, [](const Inputs& x) {
+        Tensor mask = Tensor::from_vector<double>({0, -1, 0.5, 0, 0, 0, 0, -0.5, 0, 1, 0.3, 0, 0, 0, -2}, {3, 5});
+        return scaled_dot_product_attention(x[0], x[1], x[2], mask, true);
+      }};
   // The collectives over a group of one process; tests/distributed/collective_ops_mpi_test.cpp
   // checks them over several ranks.
   c[OpId::all_reduce] = {{{2, 3}}, [](const Inputs& x) { return distributed::all_reduce(mul(x[0], x[0]), solo()); }};
@@ -240,6 +246,28 @@ TEST(Gradcheck, ConvAndPoolFastPaths) {
                              Activation::relu);
   };
   r = autograd::gradcheck(conv_pool_relu, {input({3, 2, 6, 5}), input({3, 2, 3, 3}), input({3})});
+  EXPECT_TRUE(r.ok) << r.detail;
+}
+
+// Attention without a mask or causality, with an explicit scale and views of one
+// projection as q, k, v (strided heads), and cross-entropy over a sequence.
+TEST(Gradcheck, AttentionLayoutsAndSequenceLoss) {
+  Generator gen(6);
+  auto input = [&](const Shape& s) { return gen.uniform_tensor(s, -1, 1, DType::f64).set_requires_grad(true); };
+  auto plain = [](const Inputs& x) { return scaled_dot_product_attention(x[0], x[1], x[2], Tensor(), false, 0.7); };
+  auto r = autograd::gradcheck(plain, {input({1, 3, 4, 2}), input({1, 3, 6, 2}), input({1, 3, 6, 5})});
+  EXPECT_TRUE(r.ok) << r.detail;
+  auto from_projection = [](const Inputs& x) {  // x [b, t, 3, h, d]
+    Tensor qkv = permute(x[0], {2, 0, 3, 1, 4});
+    auto part = [&](int64_t i) { return squeeze(slice(qkv, 0, i, i + 1, 1), 0); };
+    return scaled_dot_product_attention(part(0), part(1), part(2), Tensor(), true);
+  };
+  r = autograd::gradcheck(from_projection, {input({2, 4, 3, 2, 3})});
+  EXPECT_TRUE(r.ok) << r.detail;
+  auto sequence_loss = [](const Inputs& x) {
+    return cross_entropy(x[0], Tensor::from_vector<int64_t>({1, 0, 3, 3, 2, 0}, {2, 3}));
+  };
+  r = autograd::gradcheck(sequence_loss, {input({2, 3, 4})});
   EXPECT_TRUE(r.ok) << r.detail;
 }
 

@@ -86,9 +86,11 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t axis);
 // ---- neural-network functions ----------------------------------------------------------
 Tensor softmax(const Tensor& x, int64_t axis = -1);
 Tensor log_softmax(const Tensor& x, int64_t axis = -1);
-// Mean negative log-likelihood; log_probs [n, c], target i64 [n].
+// Mean negative log-likelihood; log_probs [..., c], target i64 [...] (the classes
+// are the last axis, so a sequence's [batch, time, vocab] scores take [batch, time]
+// targets; PyTorch puts them on axis 1 for more than two axes).
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target);
-// log_softmax + nll_loss, fused; logits [n, c], target i64 [n].
+// log_softmax + nll_loss, fused; logits [..., c], target i64 [...].
 Tensor cross_entropy(const Tensor& logits, const Tensor& target);
 Tensor mse_loss(const Tensor& prediction, const Tensor& target);
 
@@ -139,5 +141,12 @@ Tensor layer_norm(const Tensor& x, int64_t normalized_axes, const Tensor& gamma 
 Tensor dropout(const Tensor& x, double p, bool training, Generator& generator = default_generator());
 // Rows of table[v, d] picked by index (i64, any shape) -> [..., d].
 Tensor embedding(const Tensor& index, const Tensor& table);
+// softmax(q k^T * scale + mask) v as one fused op (NOTE [Fused attention] in
+// src/autograd/ops/attention.cpp): q [b, h, t, d], k [b, h, s, d], v [b, h, s, dv]
+// -> [b, h, t, dv]. mask (optional) is additive and broadcasts to [b, h, t, s]; it
+// gets no gradient. causal hides keys after each query (aligned at the bottom
+// right: query i sees keys j <= i + s - t). scale 0 means 1 / sqrt(d).
+Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask = Tensor(),
+                                    bool causal = false, double scale = 0.0);
 
 }  // namespace loom

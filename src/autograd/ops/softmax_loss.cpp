@@ -65,18 +65,29 @@ OpOutput softmax_forward(OpId id, const Inputs& in, const AxisAttrs& a) {
           }};
 }
 
-// scores [n, c] (f32/f64), target i64 [n] -> a scalar loss.
+// scores [..., c] (f32/f64), target i64 [...] -> a scalar loss, the mean over
+// every position (a sequence's [batch, time, vocab] scores and [batch, time] targets).
 TensorMeta classification_meta(OpId id, const Metas& in, const NoAttrs&) {
   const char* op = autograd::op_name(id);
   const TensorMeta &scores = in[0], &target = in[1];
   check_float_meta(scores, op);
-  LOOM_CHECK(scores.shape.size() == 2, op, ": expected [batch, classes] scores, got shape ", shape_str(scores.shape));
+  LOOM_CHECK(scores.shape.size() >= 2, op, ": expected [batch, ..., classes] scores, got shape ",
+             shape_str(scores.shape));
   LOOM_CHECK(target.defined && target.dtype == DType::i64, op, ": target must be an i64 tensor of class indices",
              target.defined ? std::string(", got ") + dtype_name(target.dtype) : std::string());
-  LOOM_CHECK(target.shape.size() == 1 && target.shape[0] == scores.shape[0], op, ": target shape ",
-             shape_str(target.shape), " does not match ", scores.shape[0], " rows of scores ", shape_str(scores.shape));
+  const Shape positions(scores.shape.begin(), scores.shape.end() - 1);
+  LOOM_CHECK(target.shape == positions, op, ": target shape ", shape_str(target.shape),
+             " does not match the positions ", shape_str(positions), " of scores ", shape_str(scores.shape),
+             " (the classes are the last axis)");
   return {{}, scores.dtype};
 }
+
+// The scores as [positions, classes] and the targets as [positions], contiguous.
+Tensor rows_of(const Tensor& scores) {
+  const int64_t c = scores.size(-1);
+  return scores.contiguous().view({scores.numel() / std::max<int64_t>(c, 1), c});
+}
+Tensor flat_targets(const Tensor& target) { return target.contiguous().view({target.numel()}); }
 
 void check_classification(const Tensor& scores, const Tensor& target, OpId id) {
   classification_meta(id, {TensorMeta::of(scores), TensorMeta::of(target)}, {});
@@ -85,30 +96,30 @@ void check_classification(const Tensor& scores, const Tensor& target, OpId id) {
 OpOutput nll_loss_forward(OpId id, const Inputs& in, const NoAttrs&) {
   const Tensor &log_probs = in[0], &target = in[1];
   check_classification(log_probs, target, id);
-  Tensor lp = log_probs.contiguous(), t = target.contiguous();
+  Tensor lp = rows_of(log_probs), t = flat_targets(target);
   Tensor loss = Tensor::empty({}, lp.dtype(), lp.device());
   kernels::nll_loss_forward_kernels()(lp, t, loss);
-  return {loss, [t, shape = lp.shape(), dtype = lp.dtype()](const Tensor& g) {
-            Tensor gx = Tensor::empty(shape, dtype);
+  return {loss, [t, rows = lp.shape(), shape = log_probs.shape(), dtype = lp.dtype()](const Tensor& g) {
+            Tensor gx = Tensor::empty(rows, dtype);
             kernels::nll_loss_backward_kernels()(g, t, gx);
-            return std::vector<Tensor>{gx, Tensor()};
+            return std::vector<Tensor>{gx.view(shape), Tensor()};
           }};
 }
 
 OpOutput cross_entropy_forward(OpId id, const Inputs& in, const NoAttrs&) {
   const Tensor &logits = in[0], &target = in[1];
   check_classification(logits, target, id);
-  Tensor x = logits.contiguous(), t = target.contiguous();
+  Tensor x = rows_of(logits), t = flat_targets(target);
   Tensor logp = empty_like(x);
   kernels::softmax_forward_kernels()(x, logp, true);
   Tensor loss = Tensor::empty({}, x.dtype(), x.device());
   kernels::nll_loss_forward_kernels()(logp, t, loss);
-  return {loss, [logp, t](const Tensor& g) {
+  return {loss, [logp, t, shape = logits.shape()](const Tensor& g) {
             Tensor glogp = empty_like(logp);
             kernels::nll_loss_backward_kernels()(g, t, glogp);
             Tensor gx = empty_like(logp);
             kernels::softmax_backward_kernels()(logp, glogp, gx, true);
-            return std::vector<Tensor>{gx, Tensor()};
+            return std::vector<Tensor>{gx.view(shape), Tensor()};
           }};
 }
 

@@ -284,6 +284,38 @@ void register_cpu_kernels(KernelLists& lists) {
         cpu::index_add_rows_reference);
   }
   {
+    auto& l = lists.attention_forward;
+    for (Isa isa : kSimdIsas)
+      l.add(
+          DeviceType::CPU, cpu::simd::isa_name(isa),
+          [isa](const AttentionShape&, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
+                const Tensor&, const Tensor&) { return cpu::simd::attention_declines(isa, q, k, v, mask); },
+          [isa](const AttentionShape& a, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
+                const Tensor& out,
+                const Tensor& lse) { cpu::simd::attention_forward_run(isa, a, q, k, v, mask, out, lse); });
+    l.add(
+        DeviceType::CPU, "cpu_reference",
+        [](const AttentionShape&, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor&, const Tensor& out,
+           const Tensor& lse) { return declines_unless_cpu_float(q, k, v, out, lse); },
+        cpu::attention_forward_reference);
+  }
+  {
+    auto& l = lists.attention_backward;
+    for (Isa isa : kSimdIsas)
+      l.add(
+          DeviceType::CPU, cpu::simd::isa_name(isa),
+          [isa](const AttentionShape&, const AttentionGrads& g) {
+            return cpu::simd::attention_declines(isa, g.q, g.k, g.v, g.mask);
+          },
+          [isa](const AttentionShape& a, const AttentionGrads& g) { cpu::simd::attention_backward_run(isa, a, g); });
+    l.add(
+        DeviceType::CPU, "cpu_reference",
+        [](const AttentionShape&, const AttentionGrads& g) {
+          return declines_unless_cpu_float(g.q, g.k, g.v, g.grad_out, g.grad_q, g.grad_k, g.grad_v);
+        },
+        cpu::attention_backward_reference);
+  }
+  {
     auto& l = lists.bias_act;
     for (Isa isa : kSimdIsas)
       l.add(

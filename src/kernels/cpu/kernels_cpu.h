@@ -2,6 +2,7 @@
 // The CPU kernels; src/kernels/*_list.cpp puts them into their families' lists.
 #include <string>
 
+#include "loom/kernels/attention.h"
 #include "loom/kernels/elementwise.h"
 #include "loom/kernels/fused.h"
 #include "loom/kernels/gemm.h"
@@ -44,6 +45,10 @@ void nll_loss_forward_reference(const Tensor& logp, const Tensor& target, const 
 void nll_loss_backward_reference(const Tensor& grad, const Tensor& target, const Tensor& glogp);
 void index_select_rows_reference(const Tensor& table, const Tensor& index, const Tensor& dst);
 void index_add_rows_reference(const Tensor& src, const Tensor& index, const Tensor& dst);
+
+void attention_forward_reference(const AttentionShape& a, const Tensor& q, const Tensor& k, const Tensor& v,
+                                 const Tensor& mask, const Tensor& out, const Tensor& lse);
+void attention_backward_reference(const AttentionShape& a, const AttentionGrads& g);
 
 void bias_act_reference(Activation act, const Tensor& bias, const Tensor& y, const Tensor& pre);
 void bias_act_backward_reference(Activation act, const Tensor& gy, const Tensor& saved, const Tensor& gz,

@@ -371,6 +371,94 @@ void bias_act_backward_run(Isa isa, Activation act, const Tensor& gy, const Tens
       });
 }
 
+// ---- fused attention -------------------------------------------------------------
+
+std::string attention_declines(Isa isa, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask) {
+  return declines_f32(isa, q, k, v, mask);
+}
+
+namespace {
+
+// Row steps of a [b, h, rows, cols] tensor and its (bi, hi) head.
+struct HeadView {
+  const Tensor& t;
+  float* at(int64_t bi, int64_t hi) const {
+    return static_cast<float*>(t.raw_data()) + bi * t.strides()[0] + hi * t.strides()[1];
+  }
+  int64_t ld() const { return t.strides()[2]; }
+};
+
+int64_t padded_keys(int64_t s) { return (s + kAttentionCols - 1) / kAttentionCols * kAttentionCols; }
+
+// Each (batch, head) is one task, so every sum runs in one fixed order.
+template <typename Fill>
+void for_each_head(const AttentionShape& a, int64_t scratch_floats, Fill&& fill) {
+  runtime::parallel_for(0, a.b * a.h, 1, [&](int64_t lo, int64_t hi) {
+    std::vector<float> scratch(static_cast<size_t>(scratch_floats));
+    for (int64_t bh = lo; bh < hi; ++bh) {
+      AttentionHead head;
+      head.t = a.t;
+      head.s = a.s;
+      head.d = a.d;
+      head.dv = a.dv;
+      head.causal = a.causal;
+      head.scale = static_cast<float>(a.scale);
+      head.scratch = scratch.data();
+      fill(bh / a.h, bh % a.h, head);
+    }
+  });
+}
+
+void set_inputs(AttentionHead& h, int64_t bi, int64_t hi, const Tensor& q, const Tensor& k, const Tensor& v,
+                const Tensor& mask) {
+  h.q = HeadView{q}.at(bi, hi);
+  h.q_ld = q.strides()[2];
+  h.k = HeadView{k}.at(bi, hi);
+  h.k_ld = k.strides()[2];
+  h.v = HeadView{v}.at(bi, hi);
+  h.v_ld = v.strides()[2];
+  if (mask.defined()) {
+    h.mask = HeadView{mask}.at(bi, hi);
+    h.mask_ld = mask.strides()[2];
+    h.mask_col = mask.strides()[3];
+  }
+}
+
+}  // namespace
+
+void attention_forward_run(Isa isa, const AttentionShape& a, const Tensor& q, const Tensor& k, const Tensor& v,
+                           const Tensor& mask, const Tensor& out, const Tensor& lse) {
+  const Table& t = table(isa);
+  const int64_t scratch = a.d * padded_keys(a.s) + kAttentionRows * (kAttentionCols + a.dv);
+  for_each_head(a, scratch, [&](int64_t bi, int64_t hi, AttentionHead& h) {
+    set_inputs(h, bi, hi, q, k, v, mask);
+    h.out = HeadView{out}.at(bi, hi);
+    h.out_ld = out.strides()[2];
+    h.lse = mf(lse) + (bi * a.h + hi) * a.t;
+    t.attention_forward(h);
+  });
+}
+
+void attention_backward_run(Isa isa, const AttentionShape& a, const AttentionGrads& g) {
+  const Table& t = table(isa);
+  const int64_t scratch = (a.d + a.dv) * padded_keys(a.s) + 2 * kAttentionRows * kAttentionCols;
+  for_each_head(a, scratch, [&](int64_t bi, int64_t hi, AttentionHead& h) {
+    set_inputs(h, bi, hi, g.q, g.k, g.v, g.mask);
+    h.out = HeadView{g.out}.at(bi, hi);
+    h.out_ld = g.out.strides()[2];
+    h.lse = mf(g.lse) + (bi * a.h + hi) * a.t;
+    h.grad_out = HeadView{g.grad_out}.at(bi, hi);
+    h.grad_out_ld = g.grad_out.strides()[2];
+    h.grad_q = HeadView{g.grad_q}.at(bi, hi);
+    h.grad_q_ld = g.grad_q.strides()[2];
+    h.grad_k = HeadView{g.grad_k}.at(bi, hi);
+    h.grad_k_ld = g.grad_k.strides()[2];
+    h.grad_v = HeadView{g.grad_v}.at(bi, hi);
+    h.grad_v_ld = g.grad_v.strides()[2];
+    t.attention_backward(h);
+  });
+}
+
 }  // namespace loom::kernels::cpu::simd
 
 namespace loom::kernels {

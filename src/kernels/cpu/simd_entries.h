@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cpu/simd_kernels.h"
+#include "loom/kernels/attention.h"
 #include "loom/core/tensor.h"
 
 namespace loom::kernels::cpu::simd {
@@ -29,5 +30,10 @@ std::string bias_act_backward_declines(Isa isa, const Tensor& gy, const Tensor& 
                                        const Tensor& gbias);
 void bias_act_backward_run(Isa isa, Activation act, const Tensor& gy, const Tensor& saved, const Tensor& gz,
                            const Tensor& gbias);
+
+std::string attention_declines(Isa isa, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask);
+void attention_forward_run(Isa isa, const AttentionShape& a, const Tensor& q, const Tensor& k, const Tensor& v,
+                           const Tensor& mask, const Tensor& out, const Tensor& lse);
+void attention_backward_run(Isa isa, const AttentionShape& a, const AttentionGrads& g);
 
 }  // namespace loom::kernels::cpu::simd

@@ -23,6 +23,29 @@ enum class Isa : uint8_t { reference, avx2, avx512 };
 // How a binary run's operands step: both, only a (b is one value), only b.
 enum class Operands : uint8_t { vv, vs, sv };
 
+// One (batch, head) of fused attention (loom/kernels/attention.h), as plain
+// pointers: rows of q, k, v, out and the gradients are `*_ld` floats apart with
+// contiguous columns; the mask (or nullptr) is [t, s] with steps mask_ld, mask_col.
+// `scratch` holds attention_scratch_floats() floats (simd_entries.cpp).
+struct AttentionHead {
+  int64_t t = 0, s = 0, d = 0, dv = 0;
+  bool causal = false;
+  float scale = 1;
+  const float *q = nullptr, *k = nullptr, *v = nullptr, *mask = nullptr;
+  int64_t q_ld = 0, k_ld = 0, v_ld = 0, mask_ld = 0, mask_col = 0;
+  float* out = nullptr;  // forward writes, backward reads
+  int64_t out_ld = 0;
+  float* lse = nullptr;  // [t], contiguous
+  // backward only
+  const float* grad_out = nullptr;
+  int64_t grad_out_ld = 0;
+  float *grad_q = nullptr, *grad_k = nullptr, *grad_v = nullptr;
+  int64_t grad_q_ld = 0, grad_k_ld = 0, grad_v_ld = 0;
+  float* scratch = nullptr;
+};
+// The tile sizes the attention kernels use, for sizing their scratch.
+constexpr int64_t kAttentionRows = 4, kAttentionCols = 64;
+
 struct Table {
   const char* name;
   // d[i] = op(s[i]) for i < n (UnaryOp::pow is not provided).
@@ -52,6 +75,10 @@ struct Table {
   void (*bytes_to_unit)(const uint8_t* s, float* d, int64_t n);
   // adam_update_scalar<float> over [0, n) (loom/kernels/adam_update.h), bit for bit.
   void (*adam_update)(float* p, const float* g, float* m, float* v, int64_t n, const AdamStep& c);
+  // Fused attention over one head: forward writes out and lse; backward overwrites
+  // grad_q, grad_k and grad_v.
+  void (*attention_forward)(const AttentionHead& a);
+  void (*attention_backward)(const AttentionHead& a);
 };
 
 const Table& avx2_table();

@@ -1,6 +1,7 @@
 #pragma once
 // The table of one ISA's kernels, included by that ISA's file after it defines V
 // (NOTE [ISA files] in simd_kernels.h).
+#include "cpu/simd_attention_impl.h"
 #include "cpu/simd_conv_impl.h"
 #include "cpu/simd_impl.h"
 
@@ -21,7 +22,9 @@ Table make_table(const char* name) {
           to_half,
           add_half,
           bytes_to_unit,
-          adam_update};
+          adam_update,
+          attention_forward,
+          attention_backward};
 }
 
 }  // namespace

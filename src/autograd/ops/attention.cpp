@@ -1,0 +1,146 @@
+// scaled_dot_product_attention: one fused op, forward and backward.
+//
+// NOTE [Fused attention]
+// softmax(q k^T * scale + mask) v is computed without the [queries, keys] score
+// matrix: the kernels walk the keys in tiles and keep, per query row, a running
+// maximum, sum and output (flash-attention's online softmax), then save only the
+// output and each row's log-sum-exp. The backward recomputes the probabilities of
+// a tile from q, k and that log-sum-exp. Memory grows with the sequence length,
+// not its square, and the op records one autograd node instead of seven.
+// Layout: q [b, h, t, d], k [b, h, s, d], v [b, h, s, dv], any strides with a
+// contiguous last axis (so the heads of one [b, t, 3, h, d] projection are views,
+// not copies). The output is [b, h, t, dv] laid out as [b, t, h, dv] in memory, so
+// that merging the heads back (transpose(1, 2) then reshape) copies nothing.
+// `causal` aligns at the bottom right (loom/kernels/attention.h): query i sees keys
+// j <= i + s - t, which for t = s is PyTorch's is_causal and for a query appended
+// to a key cache is what that row saw in the full pass.
+#include <cmath>
+#include <limits>
+
+#include "loom/kernels/attention.h"
+#include "ops/op_util.h"
+
+namespace loom {
+using namespace ops_detail;
+
+namespace {
+
+struct AttentionAttrs {
+  bool causal = false;
+  double scale = 0.0;  // 0: 1 / sqrt(d)
+  template <typename V>
+  void fields(V&& v) {
+    v("causal", causal);
+    v("scale", scale);
+  }
+};
+
+TensorMeta attention_meta(OpId, const Metas& in, const AttentionAttrs& a) {
+  const char* op = "scaled_dot_product_attention";
+  const TensorMeta &q = in[0], &k = in[1], &v = in[2];
+  check_float_meta(q, op);
+  check_float_meta(k, op);
+  check_float_meta(v, op);
+  check_same_dtype_meta(q, k, op);
+  check_same_dtype_meta(q, v, op);
+  LOOM_CHECK(q.shape.size() == 4 && k.shape.size() == 4 && v.shape.size() == 4, op,
+             ": expected q, k and v as [batch, heads, length, head_dim], got ", shape_str(q.shape), ", ",
+             shape_str(k.shape), " and ", shape_str(v.shape));
+  LOOM_CHECK(
+      k.shape[0] == q.shape[0] && v.shape[0] == q.shape[0] && k.shape[1] == q.shape[1] && v.shape[1] == q.shape[1], op,
+      ": batch and heads differ between q ", shape_str(q.shape), ", k ", shape_str(k.shape), " and v ",
+      shape_str(v.shape));
+  LOOM_CHECK(k.shape[3] == q.shape[3], op, ": q and k head sizes differ (", q.shape[3], " vs ", k.shape[3], ")");
+  LOOM_CHECK(v.shape[2] == k.shape[2], op, ": k has ", k.shape[2], " keys but v has ", v.shape[2], " values");
+  LOOM_CHECK(a.scale >= 0 && std::isfinite(a.scale), op, ": scale must be finite and >= 0 (0 for 1/sqrt(d)), got ",
+             a.scale);
+  if (in.size() > 3 && in[3].defined) {
+    const TensorMeta& mask = in[3];
+    check_same_dtype_meta(q, mask, op);
+    const Shape want{q.shape[0], q.shape[1], q.shape[2], k.shape[2]};
+    const size_t r = mask.shape.size();
+    bool ok = r >= 2 && r <= 4;
+    for (size_t i = 0; ok && i < r; ++i) {
+      const int64_t m = mask.shape[r - 1 - i], w = want[3 - i];
+      ok = m == w || m == 1;
+    }
+    LOOM_CHECK(ok, op, ": the mask's shape ", shape_str(mask.shape), " does not broadcast to [batch, heads, ",
+               "queries, keys] = ", shape_str(want));
+  }
+  return {{q.shape[0], q.shape[1], q.shape[2], v.shape[3]}, q.dtype};
+}
+
+// Last axis contiguous; anything else is taken as it is.
+Tensor with_unit_last_stride(const Tensor& x) { return x.strides().back() == 1 ? x : x.contiguous(); }
+
+// A [b, h, rows, cols] tensor stored as [b, rows, h, cols].
+Tensor heads_interleaved(int64_t b, int64_t h, int64_t rows, int64_t cols, DType dtype, Device device) {
+  Tensor t = Tensor::empty({b, rows, h, cols}, dtype, device);
+  return t.as_strided({b, h, rows, cols}, {rows * h * cols, cols, h * cols, 1}, t.offset());
+}
+
+// The mask as a [b, h, t, s] view (stride 0 on broadcast axes).
+Tensor mask_view(const Tensor& mask, const Shape& want) {
+  if (!mask.defined())
+    return mask;
+  Shape strides(4, 0);
+  const int64_t r = mask.dim();
+  for (int64_t i = 0; i < r; ++i)
+    strides[4 - r + i] = mask.size(i) == 1 ? 0 : mask.strides()[i];
+  return mask.as_strided(want, strides, mask.offset());
+}
+
+OpOutput attention_forward(OpId id, const Inputs& in, const AttentionAttrs& a) {
+  const TensorMeta meta = attention_meta(id, metas_of(in), a);
+  const Tensor q = with_unit_last_stride(in[0]), k = with_unit_last_stride(in[1]), v = with_unit_last_stride(in[2]);
+  kernels::AttentionShape shape;
+  shape.b = q.size(0);
+  shape.h = q.size(1);
+  shape.t = q.size(2);
+  shape.s = k.size(2);
+  shape.d = q.size(3);
+  shape.dv = v.size(3);
+  shape.causal = a.causal;
+  shape.scale = a.scale > 0 ? a.scale : 1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(shape.d, 1)));
+  const Tensor mask = in.size() > 3 && in[3].defined()
+                          ? mask_view(with_unit_last_stride(in[3]), {shape.b, shape.h, shape.t, shape.s})
+                          : Tensor();
+  Tensor out = heads_interleaved(shape.b, shape.h, shape.t, shape.dv, meta.dtype, q.device());
+  Tensor lse = Tensor::empty({shape.b, shape.h, shape.t}, meta.dtype, q.device());
+  if (out.numel() > 0)
+    kernels::attention_forward_kernels()(shape, q, k, v, mask, out, lse);
+  return {out, [shape, q, k, v, mask, saved = out.detach(), lse](const Tensor& g) {
+            kernels::AttentionGrads grads;
+            grads.q = q;
+            grads.k = k;
+            grads.v = v;
+            grads.mask = mask;
+            grads.out = saved;
+            grads.lse = lse;
+            grads.grad_out = with_unit_last_stride(g);
+            grads.grad_q = heads_interleaved(shape.b, shape.h, shape.t, shape.d, q.dtype(), q.device());
+            grads.grad_k = heads_interleaved(shape.b, shape.h, shape.s, shape.d, q.dtype(), q.device());
+            grads.grad_v = heads_interleaved(shape.b, shape.h, shape.s, shape.dv, q.dtype(), q.device());
+            if (grads.grad_k.numel() > 0 || grads.grad_v.numel() > 0 || grads.grad_q.numel() > 0)
+              kernels::attention_backward_kernels()(shape, grads);
+            return std::vector<Tensor>{grads.grad_q, grads.grad_k, grads.grad_v, Tensor()};
+          }};
+}
+
+constexpr OpDef<AttentionAttrs> kAttention{OpId::scaled_dot_product_attention,
+                                           3,
+                                           4,
+                                           "attention_forward, attention_backward",
+                                           attention_meta,
+                                           attention_forward};
+
+}  // namespace
+
+Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, bool causal,
+                                    double scale) {
+  return dispatch(kAttention, {q, k, v, mask}, {causal, scale});
+}
+
+}  // namespace loom
+
+LOOM_REGISTER_OP(scaled_dot_product_attention, kAttention)
