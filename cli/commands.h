@@ -10,11 +10,17 @@
 
 namespace loom::cli {
 
+// The reference data sets (Debian packages dataset-fashion-mnist and fortunes).
+inline constexpr const char* kDefaultImageData = "/usr/share/datasets/fashion-mnist";
+inline constexpr const char* kDefaultTextData = "/usr/share/games/fortunes";
+
 struct TrainOptions {
   std::string model = "mlp";  // built-in name or a JSON description file
-  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  std::string data_dir = kDefaultImageData;
   std::string test_data;  // held-out images when --data is a shard manifest (manifest or IDX dir)
   std::optional<int64_t> epochs, batch;
+  std::optional<int64_t> steps;         // optimizer steps instead of epochs
+  std::optional<double> max_grad_norm;  // clip the gradients' global norm (0: off)
   std::optional<std::string> optimizer;
   std::optional<double> lr, momentum;
   double weight_decay = 0.0;
@@ -44,7 +50,7 @@ struct EvalOptions {
   std::string model;  // optional when the weights file carries the description
   std::string weights_path;
   std::string output_path;  // infer: where predictions go (CSV)
-  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  std::string data_dir = kDefaultImageData;
   int64_t batch = 1000;
   int64_t test_samples = 0;
   std::optional<int> threads;

@@ -44,10 +44,10 @@ std::shared_ptr<const data::Dataset> open_image_dataset(const std::string& path,
 }
 
 std::string model_description_text(const std::string& model) {
-  if (model == "mlp" || model == "cnn")
+  if (model == "mlp" || model == "cnn" || model == "gpt")
     return io::builtin_model_description(model);
   if (!std::filesystem::exists(model)) {
-    LOOM_THROW(ValueError, "--model '", model, "' is neither a built-in model (mlp, cnn) nor an existing file");
+    LOOM_THROW(ValueError, "--model '", model, "' is neither a built-in model (mlp, cnn, gpt) nor an existing file");
   }
   std::ifstream f(model);
   LOOM_CHECK(f.good(), "cannot read model description '", model, "'");

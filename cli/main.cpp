@@ -25,15 +25,22 @@ int main(int argc, char** argv) {
       "use divided by the MPI ranks on this node.");
 
   TrainOptions train;
-  auto* t = app.add_subcommand("train", "Train a model on images (Fashion-MNIST/MNIST IDX files) or a CSV table");
+  auto* t =
+      app.add_subcommand("train", "Train a model on images (Fashion-MNIST/MNIST IDX files), a CSV table or text (gpt)");
   t->add_option("--model", train.model,
-                "Built-in model (mlp, cnn), a JSON model description file, or linear / logistic (CSV data: "
+                "Built-in model (mlp, cnn, gpt), a JSON model description file, or linear / logistic (CSV data: "
                 "full-batch gradient descent, distributed under mpirun)")
       ->capture_default_str();
   t->add_option("--data", train.data_dir,
-                "Directory with IDX files (.gz or plain), a shard manifest (*.manifest.json), or a CSV file")
+                "Directory with IDX files (.gz or plain), a shard manifest (*.manifest.json), or a CSV file; for a "
+                "model of token inputs (gpt), a text file or a directory of them (default: /usr/share/games/fortunes)")
       ->capture_default_str();
   t->add_option("--epochs", train.epochs, "Epochs (default: the model's, else 3)")->check(CLI::Range(1, 100000));
+  t->add_option("--steps", train.steps, "Train this many optimizer steps instead of epochs (default: the model's)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  t->add_option("--max-grad-norm", train.max_grad_norm,
+                "Clip the gradients' global L2 norm to this before each step, 0 for none (default: the model's)")
+      ->check(CLI::NonNegativeNumber);
   t->add_option("--batch", train.batch, "Batch size (default: the model's, else 64)")->check(CLI::Range(1, 1 << 20));
   t->add_option("--optimizer", train.optimizer, "sgd, adam, adamw or rmsprop (default: the model's)")
       ->check(CLI::IsMember({"sgd", "adam", "adamw", "rmsprop"}));

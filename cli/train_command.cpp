@@ -27,6 +27,7 @@ namespace {
 struct Plan {
   std::string description;
   int64_t epochs = 3, batch = 64;
+  int64_t steps = 0;  // > 0: optimizer steps instead of epochs
   std::string optimizer = "sgd";
   optim::OptimizerOptions opt;
 };
@@ -40,8 +41,13 @@ Plan make_plan(const TrainOptions& o, std::string description, const std::string
   p.opt.lr = o.lr.value_or(d.lr);
   p.opt.momentum = o.momentum.value_or(d.momentum);
   p.opt.weight_decay = o.weight_decay > 0 ? o.weight_decay : d.weight_decay;
+  p.opt.beta1 = d.beta1;
+  p.opt.beta2 = d.beta2;
+  p.opt.max_grad_norm = o.max_grad_norm.value_or(d.max_grad_norm);
   p.batch = o.batch.value_or(d.batch);
   p.epochs = o.epochs.value_or(d.epochs.value_or(3));
+  // --epochs given alone overrides the model's steps; --steps always wins.
+  p.steps = o.steps.value_or(o.epochs ? 0 : d.steps.value_or(0));
   return p;
 }
 
@@ -52,6 +58,7 @@ struct Prepared {
   Objective objective = Objective::classify;
   std::string description;  // the model
   io::BundleInfo bundle;    // saved with the weights (the description is added)
+  bool text = false;        // token windows: rates are tokens/s, evaluation batches are small
 };
 
 Prepared prepare_images(const TrainOptions& o) {
@@ -65,6 +72,30 @@ Prepared prepare_images(const TrainOptions& o) {
   }
   p.held_out = take_prefix(open_image_dataset(test, false), o.test_samples);
   p.description = model_description_text(o.model);
+  return p;
+}
+
+// A byte-level language model: the text's last tenth is the validation split,
+// scored in disjoint windows; training windows start anywhere (NOTE in loom/data/text.h).
+Prepared prepare_text(const TrainOptions& o, const io::ModelDescription& model) {
+  LOOM_CHECK(!o.augment, "--augment applies to images, not to text (", o.data_dir, ")");
+  LOOM_CHECK(model.input_shape.size() == 1, o.model, ": a model of token inputs takes [context] tokens, its input is ",
+             shape_str(model.input_shape));
+  const int64_t context = model.input_shape[0];
+  const std::string path = o.data_dir == kDefaultImageData ? kDefaultTextData : o.data_dir;
+  const data::TextCorpus corpus = data::read_text_corpus(path);
+  Prepared p;
+  p.train = take_prefix(std::make_shared<data::TokenWindows>(corpus.train, context), o.train_samples);
+  p.held_out = take_prefix(std::make_shared<data::TokenWindows>(corpus.validation, context, context), o.test_samples);
+  p.held_out_name = "validation";
+  p.description = model.text;
+  p.text = true;
+  if (!o.quiet) {
+    std::printf("%s: %zu files, %lld bytes (%lld training, %lld validation), windows of %lld tokens\n", path.c_str(),
+                corpus.files.size(), static_cast<long long>(corpus.train.numel() + corpus.validation.numel()),
+                static_cast<long long>(corpus.train.numel()), static_cast<long long>(corpus.validation.numel()),
+                static_cast<long long>(context));
+  }
   return p;
 }
 
@@ -138,13 +169,23 @@ int run_train(const TrainOptions& options) {
   // One-time GEMM library set-up (oneDNN's JIT) while the data loads; joined below.
   std::jthread warm_up([] { kernels::warm_up_gemm(); });
   const bool tabular = is_csv_path(o.data_dir);
-  Prepared data = tabular ? prepare_table(o) : prepare_images(o);
+  Prepared data;
+  if (tabular) {
+    data = prepare_table(o);
+  } else {
+    const io::ModelDescription described = io::parse_model_description(model_description_text(o.model), o.model);
+    data = described.inputs.front().dtype == DType::i64 ? prepare_text(o, described) : prepare_images(o);
+  }
   Plan plan = make_plan(o, data.description, o.model);
 
   manual_seed(o.seed);
   auto model = io::model_from_json_text(plan.description, o.model);
   model->pack_parameters();
-  auto optimizer = optim::make_optimizer(plan.optimizer, model->parameters(), plan.opt);
+  // AdamW decays the weight matrices only (optim::weight_decay_groups).
+  optim::ParamGroups params = plan.optimizer == "adamw"
+                                  ? optim::ParamGroups(optim::weight_decay_groups(*model, plan.opt.weight_decay))
+                                  : optim::ParamGroups(model->parameters());
+  auto optimizer = optim::make_optimizer(plan.optimizer, std::move(params), plan.opt);
   auto strategy = dist.make_strategy(*model, *optimizer, plan.optimizer, plan.opt);
 
   data::DataLoaderOptions lo;
@@ -161,9 +202,11 @@ int run_train(const TrainOptions& options) {
 
   train::TrainerOptions to;
   to.epochs = plan.epochs;
+  to.max_steps = plan.steps;
+  const int64_t total_steps = plan.steps > 0 ? plan.steps : plan.epochs * loader.num_batches();
   to.seed = o.seed;
   to.objective = data.objective;
-  to.schedule = optim::make_schedule(o.schedule, plan.opt.lr, plan.epochs * loader.num_batches(), o.warmup_steps);
+  to.schedule = optim::make_schedule(o.schedule, plan.opt.lr, total_steps, o.warmup_steps);
   to.checkpoint.path = options.checkpoint_path;  // the Trainer writes it on rank 0 only
   to.checkpoint.every_steps = o.dist.checkpoint_every;
   to.checkpoint.extra["model_description"] = plan.description;
@@ -192,11 +235,12 @@ int run_train(const TrainOptions& options) {
     trainer.add_callback(profiler);
   }
   if (!o.quiet) {
-    std::printf(
-        "training %s: %lld parameters, %s lr %g, batch %lld, %lld epochs, %d threads, %d loader workers, seed %llu\n",
-        o.model.c_str(), static_cast<long long>(model->num_parameters()), plan.optimizer.c_str(), plan.opt.lr,
-        static_cast<long long>(plan.batch), static_cast<long long>(plan.epochs), runtime::num_threads(), o.workers,
-        static_cast<unsigned long long>(o.seed));
+    const std::string length =
+        plan.steps > 0 ? std::to_string(plan.steps) + " steps" : std::to_string(plan.epochs) + " epochs";
+    std::printf("training %s: %lld parameters, %s lr %g, batch %lld, %s, %d threads, %d loader workers, seed %llu\n",
+                o.model.c_str(), static_cast<long long>(model->num_parameters()), plan.optimizer.c_str(), plan.opt.lr,
+                static_cast<long long>(plan.batch), length.c_str(), runtime::num_threads(), o.workers,
+                static_cast<unsigned long long>(o.seed));
   }
 
   warm_up.join();
@@ -209,9 +253,21 @@ int run_train(const TrainOptions& options) {
     return 0;  // rank 0 evaluates, prints and writes files
   nlohmann::json j;
   dist.report(j, log);
+  if (data.text) {
+    j["tokens_per_s"] = log.positions_per_s();
+    j["steps"] = log.steps;
+  }
   if (data.held_out && data.held_out->size() > 0) {
-    Evaluation ev = train::evaluate(*model, *data.held_out, 1000, data.objective);
-    if (data.objective == Objective::classify) {
+    // A sequence model's logits are [batch, context, vocab]: keep evaluation batches small.
+    Evaluation ev = train::evaluate(*model, *data.held_out, data.text ? 64 : 1000, data.objective);
+    if (data.text) {
+      std::printf(
+          "done: validation loss %.4f (%lld windows), next-byte accuracy %.2f%%, final train loss %.4f, %.0f "
+          "tokens/s\n",
+          ev.loss, static_cast<long long>(ev.samples), 100 * ev.accuracy, final_loss, log.positions_per_s());
+      j["val_loss"] = ev.loss;
+      j["validation_accuracy"] = ev.accuracy;
+    } else if (data.objective == Objective::classify) {
       std::printf("done: %s accuracy %.2f%% (%lld samples), %s loss %.4f, final train loss %.4f, %.0f samples/s\n",
                   data.held_out_name.c_str(), 100 * ev.accuracy, static_cast<long long>(ev.samples),
                   data.held_out_name.c_str(), ev.loss, final_loss, log.samples_per_s());
@@ -223,7 +279,8 @@ int run_train(const TrainOptions& options) {
       j[data.held_out_name + "_rmse"] = ev.rmse;
       j[data.held_out_name + "_r2"] = ev.r2;
     }
-    j[data.held_out_name + "_loss"] = ev.loss;
+    if (!data.text)
+      j[data.held_out_name + "_loss"] = ev.loss;
   } else {
     std::printf("done: final train loss %.4f, %.0f samples/s (no held-out data)\n", final_loss, log.samples_per_s());
   }
@@ -252,6 +309,8 @@ int run_train(const TrainOptions& options) {
     j["lr"] = plan.opt.lr;
     j["batch"] = plan.batch;
     j["epochs"] = plan.epochs;
+    if (plan.steps > 0)
+      j["max_steps"] = plan.steps;
     j["threads"] = runtime::num_threads();
     if (tuner)
       j["threads_auto"] = tuner->chosen().describe();

@@ -19,4 +19,5 @@
 #include "loom/data/tabular/schema.h"
 #include "loom/data/tabular/step.h"
 #include "loom/data/tabular/table.h"
+#include "loom/data/text.h"
 #include "loom/data/transforms.h"

@@ -12,6 +12,7 @@
 //   // ... optimizer->step() (loom/optim.h)
 #include "loom/nn/activation.h"
 #include "loom/nn/conv.h"
+#include "loom/nn/decode.h"
 #include "loom/nn/dropout.h"
 #include "loom/nn/graph.h"
 #include "loom/nn/init.h"
@@ -22,3 +23,4 @@
 #include "loom/nn/program.h"
 #include "loom/nn/sequential.h"
 #include "loom/nn/traced_graph.h"
+#include "loom/nn/transformer.h"

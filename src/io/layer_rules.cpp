@@ -7,9 +7,11 @@
 #include "loom/nn/activation.h"
 #include "loom/nn/conv.h"
 #include "loom/nn/dropout.h"
+#include "loom/nn/init.h"
 #include "loom/nn/linear.h"
 #include "loom/nn/merge.h"
 #include "loom/nn/normalization.h"
+#include "loom/nn/transformer.h"
 
 namespace loom::io::detail {
 namespace {
@@ -167,6 +169,28 @@ Shape infer_embedding(const LayerSpec& spec, const Shape& in, const LayerContext
   return out;
 }
 
+Shape infer_position_embedding(const LayerSpec& spec, const Shape& in, const LayerContext& ctx) {
+  const int64_t context = spec.get("context"), dim = spec.get("dim");
+  if (in.size() != 2 || in[1] != dim)
+    fail(ctx, "expects [time, ", dim, "] but ", ctx.previous, " shape ", shape_str(in));
+  if (in[0] > context)
+    fail(ctx, "has ", context, " positions but ", ctx.previous, " ", in[0], " (shape ", shape_str(in), ")");
+  return in;
+}
+
+// The fused op's own rule on [1, heads, time, width / heads] heads.
+Shape infer_attention(const LayerSpec& spec, const Shape& in, const LayerContext& ctx) {
+  const int64_t width = spec.get("width"), heads = spec.get("heads");
+  if (width % heads != 0)
+    fail(ctx, "has width ", width, ", not a multiple of its ", heads, " heads");
+  if (in.size() != 2 || in[1] != width)
+    fail(ctx, "expects [time, ", width, "] but ", ctx.previous, " shape ", shape_str(in));
+  const TensorMeta head{{1, heads, in[0], width / heads}, DType::f32};
+  op_rule(OpId::scaled_dot_product_attention, {head, head, head}, {},
+          [&] { fail(ctx, "cannot attend over ", ctx.previous, " shape ", shape_str(in)); });
+  return in;
+}
+
 // Merge layers: every input's shape, for messages.
 std::string shapes_str(const std::vector<Shape>& in) {
   std::string out;
@@ -231,6 +255,9 @@ Shape one(const LayerSpec& spec, const std::vector<Shape>& in, const LayerContex
 //   dropout
 //   add, mul      (inputs - 1) per output element
 //   flatten, concat, embedding   0 (data movement only)
+//   position_embedding  1 per element (the add)
+//   attention     t * (2 * w * 3w + 2 * w * w) for the projections (+ 4w if bias)
+//                 + 4 * t * t * w for scores and the weighted sum (every key, as if not causal)
 // Parameters are the weights and biases that the layer registers (batch norm's
 // running statistics are buffers, not parameters).
 LayerCost cost_none(const LayerSpec&, const std::vector<Shape>&, const Shape&) { return {}; }
@@ -261,6 +288,13 @@ LayerCost cost_layernorm(const LayerSpec& s, const std::vector<Shape>&, const Sh
 LayerCost cost_embedding(const LayerSpec& s, const std::vector<Shape>&, const Shape&) {
   return {s.get("num") * s.get("dim"), 0};
 }
+LayerCost cost_position_embedding(const LayerSpec& s, const std::vector<Shape>&, const Shape& out) {
+  return {s.get("context") * s.get("dim"), shape_numel(out)};
+}
+LayerCost cost_attention(const LayerSpec& s, const std::vector<Shape>&, const Shape& out) {
+  const int64_t w = s.get("width"), t = out[0], bias = s.get("bias");
+  return {4 * w * w + bias * 4 * w, t * (8 * w * w + bias * 4 * w) + 4 * t * t * w};
+}
 
 // ---- builders ---------------------------------------------------------------------------
 
@@ -269,7 +303,10 @@ std::shared_ptr<nn::Module> build_plain(const LayerSpec&, Generator&) {
   return std::make_shared<M>();
 }
 std::shared_ptr<nn::Module> build_linear(const LayerSpec& s, Generator& gen) {
-  return std::make_shared<nn::Linear>(s.get("in"), s.get("out"), s.get("bias") != 0, gen);
+  auto layer = std::make_shared<nn::Linear>(s.get("in"), s.get("out"), s.get("bias") != 0, gen);
+  if (s.params.at("init_std") > 0)
+    nn::init_normal(*layer, s.params.at("init_std"), gen);
+  return layer;
 }
 std::shared_ptr<nn::Module> build_conv2d(const LayerSpec& s, Generator& gen) {
   return std::make_shared<nn::Conv2d>(s.get("in"), s.get("out"), s.get("kernel"), s.get("stride"), s.get("padding"),
@@ -301,18 +338,32 @@ std::shared_ptr<nn::Module> build_concat(const LayerSpec& s, Generator&) {
   return std::make_shared<nn::Concat>(s.get("axis"));
 }
 std::shared_ptr<nn::Module> build_embedding(const LayerSpec& s, Generator& gen) {
-  return std::make_shared<nn::Embedding>(s.get("num"), s.get("dim"), gen);
+  auto layer = std::make_shared<nn::Embedding>(s.get("num"), s.get("dim"), gen);
+  if (s.params.at("init_std") > 0)
+    nn::init::normal_(layer->weight(), 0.0, s.params.at("init_std"), gen);
+  return layer;
+}
+std::shared_ptr<nn::Module> build_position_embedding(const LayerSpec& s, Generator& gen) {
+  return std::make_shared<nn::PositionEmbedding>(s.get("context"), s.get("dim"), s.params.at("init_std"), gen);
+}
+std::shared_ptr<nn::Module> build_attention(const LayerSpec& s, Generator& gen) {
+  nn::SelfAttention::Options o;
+  o.causal = s.get("causal") != 0;
+  o.bias = s.get("bias") != 0;
+  o.init_std = s.params.at("init_std");
+  return std::make_shared<nn::SelfAttention>(s.get("width"), s.get("heads"), o, gen);
 }
 
 using K = FieldKind;
 const FieldRule kBias{"bias", K::boolean, false, 1};
 const FieldRule kEps{"eps", K::real, false, 1e-5, 0, kInf};
+const FieldRule kInitStd{"init_std", K::real, false, 0, 0, kInf};
 
 // For pools, a stride of 0 stands for "the kernel size" (filled in by the parser).
 const std::vector<LayerRule>& rules() {
   static const std::vector<LayerRule> table = {
       {"linear",
-       {{"in", K::integer, true, 0, 1}, {"out", K::integer, true, 0, 1}, kBias},
+       {{"in", K::integer, true, 0, 1}, {"out", K::integer, true, 0, 1}, kBias, kInitStd},
        one<infer_linear>,
        build_linear,
        1,
@@ -372,12 +423,32 @@ const std::vector<LayerRule>& rules() {
        1,
        cost_none},
       {"embedding",
-       {{"num", K::integer, true, 0, 1}, {"dim", K::integer, true, 0, 1}},
+       {{"num", K::integer, true, 0, 1}, {"dim", K::integer, true, 0, 1}, kInitStd},
        one<infer_embedding>,
        build_embedding,
        1,
        1,
        cost_embedding},
+      {"position_embedding",
+       {{"context", K::integer, true, 0, 1},
+        {"dim", K::integer, true, 0, 1},
+        {"init_std", K::real, false, 0.02, 0, kInf}},
+       one<infer_position_embedding>,
+       build_position_embedding,
+       1,
+       1,
+       cost_position_embedding},
+      {"attention",
+       {{"width", K::integer, true, 0, 1},
+        {"heads", K::integer, true, 0, 1},
+        {"causal", K::boolean, false, 1},
+        kBias,
+        kInitStd},
+       one<infer_attention>,
+       build_attention,
+       1,
+       1,
+       cost_attention},
       {"add", {}, infer_broadcast, build_plain<nn::Add>, 2, kMany, cost_merge},
       {"mul", {}, infer_broadcast, build_plain<nn::Mul>, 2, kMany, cost_merge},
       {"concat", {{"axis", K::integer, false, 1}}, infer_concat, build_concat, 2, kMany, cost_none},

@@ -148,10 +148,20 @@ LayerSpec parse_layer(const Json& v, size_t index, const std::string& source) {
   return spec;
 }
 
+DType get_input_dtype(const Json& v, const std::string& source, const std::string& where) {
+  if (v == "f32")
+    return DType::f32;
+  if (v == "i64")
+    return DType::i64;
+  fail(source, where, " dtype must be \"f32\" (features) or \"i64\" (token indices), found ", v.dump());
+}
+
 TrainingDefaults parse_training(const Json& v, const std::string& source) {
   if (!v.is_object())
     fail(source, "\"training\" must be an object, found ", v.dump());
-  check_known_fields(v, {"optimizer", "lr", "momentum", "weight_decay", "batch", "epochs"}, source, "\"training\"");
+  check_known_fields(
+      v, {"optimizer", "lr", "momentum", "weight_decay", "beta1", "beta2", "max_grad_norm", "batch", "epochs", "steps"},
+      source, "\"training\"");
   TrainingDefaults t;
   if (!v.contains("optimizer") || !v["optimizer"].is_string()) {
     fail(source, "\"training\" needs an \"optimizer\" string (sgd, adam, adamw or rmsprop)");
@@ -174,6 +184,17 @@ TrainingDefaults parse_training(const Json& v, const std::string& source) {
     t.batch = get_int(v["batch"], source, "training field \"batch\"", 1, INFINITY);
   if (v.contains("epochs"))
     t.epochs = get_int(v["epochs"], source, "training field \"epochs\"", 1, INFINITY);
+  if (v.contains("steps"))
+    t.steps = get_int(v["steps"], source, "training field \"steps\"", 1, INFINITY);
+  for (auto [key, field] : {std::pair{"beta1", &t.beta1}, std::pair{"beta2", &t.beta2}}) {
+    if (v.contains(key)) {
+      *field = get_real(v[key], source, std::string("training field \"") + key + "\"", 0, 1);
+      if (*field >= 1)
+        fail(source, "training field \"", key, "\" must be below 1, found ", *field);
+    }
+  }
+  if (v.contains("max_grad_norm"))
+    t.max_grad_norm = get_real(v["max_grad_norm"], source, "training field \"max_grad_norm\"", 0, INFINITY);
   return t;
 }
 
@@ -198,12 +219,13 @@ std::vector<ModelInput> parse_inputs(const Json& v, const std::string& source) {
     const std::string where = "input " + std::to_string(i);
     if (!v[i].is_object())
       fail(source, where, " must be an object like {\"name\": \"x\", \"shape\": [1, 28, 28]}, found ", v[i].dump());
-    check_known_fields(v[i], {"name", "shape"}, source, where);
+    check_known_fields(v[i], {"name", "shape", "dtype"}, source, where);
     if (!v[i].contains("name") || !v[i]["name"].is_string() || v[i]["name"].get<std::string>().empty())
       fail(source, where, " needs a non-empty \"name\" string");
     if (!v[i].contains("shape"))
       fail(source, where, " needs a \"shape\", one sample without the batch axis");
-    out.push_back({v[i]["name"].get<std::string>(), get_shape(v[i]["shape"], source, where + " \"shape\"")});
+    out.push_back({v[i]["name"].get<std::string>(), get_shape(v[i]["shape"], source, where + " \"shape\""),
+                   v[i].contains("dtype") ? get_input_dtype(v[i]["dtype"], source, where) : DType::f32});
   }
   return out;
 }
@@ -274,8 +296,9 @@ ModelDescription parse_model_description(const std::string& text, const std::str
   const Json root = parse_json(text, source);
   if (!root.is_object())
     fail(source, "a model description must be a JSON object, found ", root.type_name());
-  check_known_fields(root, {"name", "description", "input_shape", "inputs", "outputs", "layers", "training"}, source,
-                     "the description");
+  check_known_fields(root,
+                     {"name", "description", "input_shape", "input_dtype", "inputs", "outputs", "layers", "training"},
+                     source, "the description");
 
   ModelDescription d;
   d.source = source;
@@ -290,10 +313,15 @@ ModelDescription parse_model_description(const std::string& text, const std::str
                                          : "missing \"input_shape\", the shape of one sample without the batch axis "
                                            "(e.g. [1, 28, 28]), or \"inputs\"");
   }
-  if (root.contains("inputs"))
+  if (root.contains("inputs")) {
+    if (root.contains("input_dtype"))
+      fail(source, "has \"input_dtype\" beside \"inputs\"; give each input its \"dtype\"");
     d.inputs = parse_inputs(root["inputs"], source);
-  else
-    d.inputs = {{"input", get_shape(root["input_shape"], source, "\"input_shape\"")}};
+  } else {
+    d.inputs = {
+        {"input", get_shape(root["input_shape"], source, "\"input_shape\""),
+         root.contains("input_dtype") ? get_input_dtype(root["input_dtype"], source, "\"input_dtype\"") : DType::f32}};
+  }
   if (root.contains("outputs")) {
     const Json& o = root["outputs"];
     if (!o.is_array() || o.empty() || !std::all_of(o.begin(), o.end(), [](const Json& e) { return e.is_string(); }))

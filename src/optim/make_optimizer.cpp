@@ -5,7 +5,7 @@
 
 namespace loom::optim {
 
-std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<Tensor> params,
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, ParamGroups params,
                                           const OptimizerOptions& options) {
   if (name == "sgd")
     return std::make_unique<SGD>(std::move(params), options);

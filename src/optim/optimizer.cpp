@@ -1,9 +1,11 @@
 #include "loom/optim/optimizer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <unordered_set>
 
+#include "loom/autograd/grad_mode.h"
 #include "loom/runtime/profiler.h"
 
 namespace loom::optim {
@@ -16,8 +18,21 @@ Tensor flat_from(const Tensor& t, int64_t n) { return t.as_strided({n}, {1}, t.o
 
 }  // namespace
 
-Optimizer::Optimizer(std::vector<Tensor> params, OptimizerOptions options)
-    : params_(std::move(params)), options_(options), slots_(params_.size()) {
+Optimizer::Optimizer(ParamGroups params, OptimizerOptions options) : options_(options) {
+  groups_ = std::move(params.groups);
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    ParamGroup& group = groups_[g];
+    const std::string who = group.name.empty() ? "group " + std::to_string(g) : "group \"" + group.name + "\"";
+    LOOM_CHECK(!group.weight_decay || *group.weight_decay >= 0, "optimizer: ", who, " has weight_decay ",
+               group.weight_decay.value_or(0), "; it must be >= 0");
+    LOOM_CHECK(group.lr_scale >= 0, "optimizer: ", who, " has lr_scale ", group.lr_scale, "; it must be >= 0");
+    for (Tensor& p : group.params) {
+      params_.push_back(std::move(p));
+      group_of_.push_back(g);
+    }
+    group.params.clear();
+  }
+  slots_.resize(params_.size());
   std::unordered_set<const TensorImpl*> seen;
   for (size_t i = 0; i < params_.size(); ++i) {
     const Tensor& p = params_[i];
@@ -32,6 +47,12 @@ Optimizer::Optimizer(std::vector<Tensor> params, OptimizerOptions options)
   }
   LOOM_CHECK(options_.lr >= 0, "optimizer: learning rate must be >= 0, got ", options_.lr);
   LOOM_CHECK(options_.weight_decay >= 0, "optimizer: weight_decay must be >= 0, got ", options_.weight_decay);
+  LOOM_CHECK(options_.max_grad_norm >= 0, "optimizer: max_grad_norm must be >= 0 (0: no clipping), got ",
+             options_.max_grad_norm);
+}
+
+double Optimizer::weight_decay_of(size_t i) const {
+  return groups_[group_of_[i]].weight_decay.value_or(options_.weight_decay);
 }
 
 void Optimizer::zero_grad() {
@@ -133,66 +154,58 @@ void Optimizer::load_state_dict(const nn::NamedTensors& state) {
 
 // ---- segments -------------------------------------------------------------------------
 
-bool Optimizer::fusable() const {
-  if (params_.size() < 2)
+std::vector<std::string> Optimizer::sorted_slot_names(size_t i) const {
+  std::vector<std::string> names;
+  for (const auto& [name, t] : slots_[i])
+    names.push_back(name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Whether parameter `next` extends the segment that ends with `previous` (NOTE [Fused update]).
+bool Optimizer::continues_run(size_t previous, size_t next) const {
+  const Tensor &a = params_[previous], &b = params_[next];
+  const Tensor ga = a.grad(), gb = b.grad();
+  if (group_of_[previous] != group_of_[next] || a.dtype() != b.dtype() || !gb.defined() || gb.dtype() != b.dtype() ||
+      gb.shape() != b.shape() || !b.is_contiguous() || !gb.is_contiguous() || !same_storage(a, b) ||
+      !same_storage(ga, gb))
     return false;
-  const Tensor& p0 = params_[0];
-  const Tensor g0 = p0.grad();
-  if (!g0.defined() || g0.shape() != p0.shape() || !p0.is_contiguous() || !g0.is_contiguous() ||
-      g0.dtype() != p0.dtype())
+  if (b.offset() != a.offset() + a.numel() || gb.offset() - b.offset() != ga.offset() - a.offset())
     return false;
-  const int64_t grad_shift = g0.offset() - p0.offset();
-  auto slot_set = [&](size_t i) {
-    std::vector<std::string> names;
-    for (const auto& [name, t] : slots_[i])
-      names.push_back(name);
-    std::sort(names.begin(), names.end());
-    return names;
-  };
-  const std::vector<std::string> slots0 = slot_set(0);
-  int64_t next = p0.offset() + p0.numel();
-  for (size_t i = 1; i < params_.size(); ++i) {
-    const Tensor& p = params_[i];
-    const Tensor g = p.grad();
-    if (!g.defined() || g.shape() != p.shape() || p.dtype() != p0.dtype() || g.dtype() != p0.dtype())
-      return false;
-    if (!p.is_contiguous() || !g.is_contiguous() || !same_storage(p, p0) || !same_storage(g, g0))
-      return false;
-    if (p.offset() != next || g.offset() - p.offset() != grad_shift)
-      return false;
-    // Parameters whose state was created at different times cannot share one loop:
-    // SGD's first momentum step differs from the others.
-    if (slot_set(i) != slots0)
-      return false;
-    next += p.numel();
-  }
-  return true;
+  // Parameters whose state was created at different times cannot share one loop:
+  // SGD's first momentum step differs from the others.
+  return sorted_slot_names(previous) == sorted_slot_names(next);
 }
 
 std::vector<Optimizer::Segment> Optimizer::make_segments() const {
   std::vector<Segment> out;
-  if (fusable()) {
-    Segment s;
-    int64_t total = 0;
-    for (size_t i = 0; i < params_.size(); ++i) {
-      s.indices.push_back(i);
-      total += params_[i].numel();
-    }
-    s.param = flat_from(params_[0], total);
-    s.grad = flat_from(params_[0].grad(), total);
-    out.push_back(std::move(s));
-    return out;
-  }
-  for (size_t i = 0; i < params_.size(); ++i) {
+  for (size_t i = 0; i < params_.size();) {
     const Tensor& p = params_[i];
     const Tensor g = p.grad();
-    if (!g.defined())
+    if (!g.defined()) {
+      ++i;
       continue;
+    }
     LOOM_CHECK(g.shape() == p.shape() && g.dtype() == p.dtype(), "optimizer: the gradient of parameter ", i, " is ",
                dtype_name(g.dtype()), " ", shape_str(g.shape()), " but the parameter is ", dtype_name(p.dtype()), " ",
                shape_str(p.shape()));
     Segment s;
+    s.lr = lr_of(i);
+    s.weight_decay = weight_decay_of(i);
     s.indices = {i};
+    if (p.is_contiguous() && g.is_contiguous()) {
+      int64_t total = p.numel();
+      size_t j = i + 1;
+      for (; j < params_.size() && continues_run(j - 1, j); ++j) {
+        s.indices.push_back(j);
+        total += params_[j].numel();
+      }
+      s.param = flat_from(p, total);
+      s.grad = flat_from(g, total);
+      out.push_back(std::move(s));
+      i = j;
+      continue;
+    }
     const Tensor gc = g.contiguous();
     s.grad = flat_from(gc, p.numel());
     if (p.is_contiguous()) {
@@ -202,13 +215,52 @@ std::vector<Optimizer::Segment> Optimizer::make_segments() const {
       s.param = flat_from(p.clone(), p.numel());
     }
     out.push_back(std::move(s));
+    ++i;
   }
   return out;
 }
 
+// Global norm over flat gradients, and the scale clip_grad_norm applies.
+namespace {
+double global_norm(const std::vector<Tensor>& grads) {
+  autograd::NoGradGuard no_grad;
+  double squares = 0;
+  for (const Tensor& g : grads)
+    squares += sum(mul(g, g)).item_double();
+  return std::sqrt(squares);
+}
+void clip_to(const std::vector<Tensor>& grads, double norm, double max_norm) {
+  const double coefficient = max_norm / (norm + 1e-6);
+  if (coefficient >= 1)
+    return;
+  autograd::NoGradGuard no_grad;
+  for (const Tensor& g : grads)
+    g.copy_(mul_scalar(g, coefficient));
+}
+}  // namespace
+
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
+  LOOM_CHECK(max_norm > 0, "clip_grad_norm: max_norm must be > 0, got ", max_norm);
+  std::vector<Tensor> grads;
+  for (const Tensor& p : params)
+    if (p.grad().defined())
+      grads.push_back(p.grad());
+  const double norm = global_norm(grads);
+  clip_to(grads, norm, max_norm);
+  return norm;
+}
+
 void Optimizer::for_each_segment(const std::function<void(Segment&)>& fn) {
   LOOM_PROFILE_SCOPE("optimizer_step");  // every optimizer's step() runs through here
-  for (Segment& s : make_segments()) {
+  std::vector<Segment> segments = make_segments();
+  if (options_.max_grad_norm > 0) {  // the segments' gradients are what the update reads
+    std::vector<Tensor> grads;
+    for (const Segment& s : segments)
+      grads.push_back(s.grad);
+    last_grad_norm_ = global_norm(grads);
+    clip_to(grads, last_grad_norm_, options_.max_grad_norm);
+  }
+  for (Segment& s : segments) {
     fn(s);
     if (s.write_back.defined())
       s.write_back.copy_(s.param.view(s.write_back.shape()));

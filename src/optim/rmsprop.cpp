@@ -4,7 +4,7 @@
 
 namespace loom::optim {
 
-RMSprop::RMSprop(std::vector<Tensor> params, OptimizerOptions options) : Optimizer(std::move(params), options) {
+RMSprop::RMSprop(ParamGroups params, OptimizerOptions options) : Optimizer(std::move(params), options) {
   LOOM_CHECK(options_.alpha >= 0 && options_.alpha <= 1, "RMSprop: alpha must be in [0, 1], got ", options_.alpha);
   LOOM_CHECK(options_.eps >= 0, "RMSprop: eps must be >= 0, got ", options_.eps);
   LOOM_CHECK(options_.momentum >= 0, "RMSprop: momentum must be >= 0, got ", options_.momentum);
@@ -21,7 +21,7 @@ void RMSprop::step() {
   for_each_segment([&](Segment& s) {
     const Tensor v = segment_slot(s, "square_avg");
     const Tensor buf = options_.momentum > 0 ? segment_slot(s, "momentum_buffer") : Tensor();
-    kernels::RmspropStep step{options_.lr, options_.weight_decay, options_.eps, options_.alpha, options_.momentum};
+    kernels::RmspropStep step{s.lr, s.weight_decay, options_.eps, options_.alpha, options_.momentum};
     kernels::rmsprop_update_kernels()(s.param, s.grad, v, buf, step);
   });
 }

@@ -4,7 +4,7 @@
 
 namespace loom::optim {
 
-SGD::SGD(std::vector<Tensor> params, OptimizerOptions options) : Optimizer(std::move(params), options) {
+SGD::SGD(ParamGroups params, OptimizerOptions options) : Optimizer(std::move(params), options) {
   LOOM_CHECK(options_.momentum >= 0, "SGD: momentum must be >= 0, got ", options_.momentum);
   LOOM_CHECK(!options_.nesterov || (options_.momentum > 0 && options_.dampening == 0),
              "SGD: nesterov needs momentum > 0 and dampening 0, got momentum ", options_.momentum, " and dampening ",
@@ -22,8 +22,7 @@ void SGD::step() {
   for_each_segment([&](Segment& s) {
     const bool first = !segment_has_slot(s, "momentum_buffer");
     const Tensor buf = options_.momentum != 0 ? segment_slot(s, "momentum_buffer") : Tensor();
-    kernels::SgdStep step{options_.lr,        options_.weight_decay, options_.momentum,
-                          options_.dampening, options_.nesterov,     first};
+    kernels::SgdStep step{s.lr, s.weight_decay, options_.momentum, options_.dampening, options_.nesterov, first};
     kernels::sgd_update_kernels()(s.param, s.grad, buf, step);
   });
 }

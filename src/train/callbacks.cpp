@@ -11,18 +11,26 @@ namespace loom::train {
 
 ProgressCallback::ProgressCallback(std::FILE* out) : out_(out), tty_(isatty(fileno(out)) == 1) {}
 
-void ProgressCallback::on_epoch_begin(Trainer& t) {
-  start_ = last_draw_ = std::chrono::steady_clock::now();
-  const int64_t total = t.state().batches_per_epoch;
-  next_plain_report_ = total / 4;
-  while (next_plain_report_ <= t.state().batch && next_plain_report_ <= total * 3 / 4)
-    next_plain_report_ += std::max<int64_t>(1, total / 4);  // a resumed epoch starts past some marks
+ProgressCallback::Position ProgressCallback::position(const Trainer& t) const {
+  const TrainState& s = t.state();
+  if (by_steps_)
+    return {s.global_step, t.options().max_steps};
+  return {s.batch, s.batches_per_epoch};
 }
 
-std::string ProgressCallback::line(const TrainState& s, int64_t batch, double seconds) const {
+void ProgressCallback::on_epoch_begin(Trainer& t) {
+  start_ = last_draw_ = std::chrono::steady_clock::now();
+  by_steps_ = t.options().max_steps > 0;
+  const Position at = position(t);
+  next_plain_report_ = at.total / 4;
+  while (next_plain_report_ <= at.done && next_plain_report_ <= at.total * 3 / 4)
+    next_plain_report_ += std::max<int64_t>(1, at.total / 4);  // a resumed run starts past some marks
+}
+
+std::string ProgressCallback::line(const TrainState& s, Position at, double seconds) const {
   char buf[256];
-  const int64_t total = s.batches_per_epoch;
-  const double frac = total > 0 ? static_cast<double>(batch) / static_cast<double>(total) : 1.0;
+  const int64_t total = at.total;
+  const double frac = total > 0 ? static_cast<double>(at.done) / static_cast<double>(total) : 1.0;
   std::string bar;
   if (tty_) {
     const int width = 24, filled = static_cast<int>(frac * width);
@@ -34,9 +42,18 @@ std::string ProgressCallback::line(const TrainState& s, int64_t batch, double se
     bar.append(static_cast<size_t>(width - filled - (filled < width ? 1 : 0)), ' ');
     bar += "] ";
   }
-  std::snprintf(buf, sizeof(buf), "epoch %lld/%lld %s%3.0f%%  loss %.4f  acc %.2f%%  %.0f samples/s",
-                static_cast<long long>(s.epoch + 1), static_cast<long long>(s.epochs), bar.c_str(), frac * 100,
-                s.epoch_loss(), 100.0 * s.epoch_accuracy(), seconds > 0 ? s.samples / seconds : 0.0);
+  // A sequence model scores every token: its rate is tokens/s.
+  const bool tokens = s.positions > s.samples;
+  const double rate = seconds > 0 ? static_cast<double>(tokens ? s.positions : s.samples) / seconds : 0.0;
+  char where[64];
+  if (by_steps_)
+    std::snprintf(where, sizeof(where), "step %lld/%lld", static_cast<long long>(at.done),
+                  static_cast<long long>(at.total));
+  else
+    std::snprintf(where, sizeof(where), "epoch %lld/%lld", static_cast<long long>(s.epoch + 1),
+                  static_cast<long long>(s.epochs));
+  std::snprintf(buf, sizeof(buf), "%s %s%3.0f%%  loss %.4f  acc %.2f%%  %.0f %s/s", where, bar.c_str(), frac * 100,
+                s.epoch_loss(), 100.0 * s.epoch_accuracy(), rate, tokens ? "tokens" : "samples");
   return buf;
 }
 
@@ -44,17 +61,18 @@ void ProgressCallback::on_step_end(Trainer& t) {
   if (!t.is_root())
     return;
   const TrainState& s = t.state();
+  const Position at = position(t);
   const auto now = std::chrono::steady_clock::now();
   const double seconds = std::chrono::duration<double>(now - start_).count();
   if (tty_) {
     if (now - last_draw_ < std::chrono::milliseconds(100))
       return;
     last_draw_ = now;
-    std::fprintf(out_, "\r%s", line(s, s.batch, seconds).c_str());
+    std::fprintf(out_, "\r%s", line(s, at, seconds).c_str());
     std::fflush(out_);
-  } else if (s.batch >= next_plain_report_ && next_plain_report_ <= s.batches_per_epoch * 3 / 4) {
-    next_plain_report_ += std::max<int64_t>(1, s.batches_per_epoch / 4);  // 25%, 50%, 75%; the epoch's end prints 100%
-    std::fprintf(out_, "%s\n", line(s, s.batch, seconds).c_str());
+  } else if (at.done >= next_plain_report_ && next_plain_report_ <= at.total * 3 / 4) {
+    next_plain_report_ += std::max<int64_t>(1, at.total / 4);  // 25%, 50%, 75%; the end prints 100%
+    std::fprintf(out_, "%s\n", line(s, at, seconds).c_str());
     std::fflush(out_);
   }
 }
@@ -70,8 +88,8 @@ void ProgressCallback::on_epoch_end(Trainer& t) {
                   100 * s.validation->accuracy);
     validation = buf;
   }
-  std::fprintf(out_, "%s%s  (%.1f s)%s\n", tty_ ? "\r" : "", line(s, s.batch, s.epoch_seconds).c_str(), s.epoch_seconds,
-               validation.c_str());
+  std::fprintf(out_, "%s%s  (%.1f s)%s\n", tty_ ? "\r" : "", line(s, position(t), s.epoch_seconds).c_str(),
+               s.epoch_seconds, validation.c_str());
   std::fflush(out_);
 }
 

@@ -11,7 +11,7 @@ Tensor objective_loss(const Tensor& output, const Tensor& target, Objective obje
 }
 
 int64_t count_correct(const Tensor& logits, const Tensor& target) {
-  auto pred = argmax(logits.detach(), 1).to_vector<int64_t>();
+  auto pred = argmax(logits.detach(), -1).to_vector<int64_t>();
   auto truth = target.to_vector<int64_t>();
   int64_t correct = 0;
   for (size_t i = 0; i < pred.size(); ++i)
@@ -41,7 +41,7 @@ Evaluation evaluate(nn::Module& model, const data::Dataset& dataset, int64_t bat
   model.eval();
   Evaluation ev;
   double loss_sum = 0, sq_sum = 0, y_sum = 0, y_sq_sum = 0;
-  int64_t correct = 0;
+  int64_t correct = 0, positions = 0;
   const int64_t n = dataset.size();
   for (int64_t start = 0; start < n; start += batch) {
     const int64_t end = std::min(n, start + batch);
@@ -50,6 +50,7 @@ Evaluation evaluate(nn::Module& model, const data::Dataset& dataset, int64_t bat
     loss_sum += objective_loss(out, b.target, objective).item_double() * static_cast<double>(end - start);
     if (objective == Objective::classify) {
       correct += count_correct(out, b.target);
+      positions += b.target.numel();
     } else {
       auto p = out.to_vector<double>(), y = b.target.to_vector<double>();
       for (size_t i = 0; i < y.size(); ++i) {
@@ -62,7 +63,7 @@ Evaluation evaluate(nn::Module& model, const data::Dataset& dataset, int64_t bat
   model.train(was_training);
   ev.samples = n;
   if (n > 0) {
-    ev.accuracy = static_cast<double>(correct) / static_cast<double>(n);
+    ev.accuracy = positions ? static_cast<double>(correct) / static_cast<double>(positions) : 0.0;
     ev.loss = loss_sum / static_cast<double>(n);
     ev.rmse = std::sqrt(sq_sum / static_cast<double>(n));
     const double variance = y_sq_sum / n - (y_sum / n) * (y_sum / n);

@@ -72,12 +72,26 @@ io::CheckpointMeta Trainer::resume(const std::string& checkpoint_path) {
   const io::CheckpointMeta meta = io::load_checkpoint(checkpoint_path, model_, &optimizer_);
   const int64_t per_epoch = loader_.num_batches();
   LOOM_CHECK(meta.global_step >= 0, checkpoint_path, ": negative global step ", meta.global_step);
-  if (meta.global_step > options_.epochs * per_epoch) {
+  if (meta.global_step > total_steps()) {
     LOOM_THROW(ValueError, "resume: ", checkpoint_path, " is at step ", meta.global_step, " (epoch ", meta.epoch,
-               ") but this run ends after ", options_.epochs, " epochs of ", per_epoch, " steps");
+               ") but this run ends after ",
+               options_.max_steps > 0
+                   ? std::to_string(options_.max_steps) + " steps"
+                   : std::to_string(options_.epochs) + " epochs of " + std::to_string(per_epoch) + " steps");
   }
   start_step_ = meta.global_step;
   return meta;
+}
+
+int64_t Trainer::total_steps() const {
+  return options_.max_steps > 0 ? options_.max_steps : options_.epochs * loader_.num_batches();
+}
+
+int64_t Trainer::total_epochs() const {
+  const int64_t per_epoch = loader_.num_batches();
+  if (options_.max_steps <= 0 || per_epoch == 0)
+    return options_.epochs;
+  return (options_.max_steps + per_epoch - 1) / per_epoch;
 }
 
 TrainLog Trainer::fit() {
@@ -94,10 +108,10 @@ TrainLog Trainer::fit() {
     LOOM_THROW(ValueError, "checkpoints with --dist ", distributed::dist_mode_name(strategy_->mode()),
                " are not supported: the ranks' models (or optimizer states) differ between rounds; use ddp");
   }
-  LOOM_CHECK(per_epoch > 0 || options_.epochs == 0, "Trainer: the loader gives no batches (", loader_.dataset().size(),
+  LOOM_CHECK(per_epoch > 0 || total_epochs() == 0, "Trainer: the loader gives no batches (", loader_.dataset().size(),
              " samples, batch ", lo.batch_size, ")");
   state_ = {};
-  state_.epochs = options_.epochs;
+  state_.epochs = total_epochs();
   state_.batches_per_epoch = per_epoch;
   state_.global_step = start_step_;
   try {
@@ -121,7 +135,7 @@ TrainLog Trainer::fit() {
 }
 
 void Trainer::serve() {  // a parameter-server rank answers every worker's steps
-  const int64_t steps = options_.epochs * state_.batches_per_epoch - start_step_;
+  const int64_t steps = total_steps() - start_step_;
   strategy_->serve(steps);
   log_.steps = steps;
 }
@@ -131,14 +145,15 @@ void Trainer::run_epochs() {
   if (per_epoch == 0)
     return;  // epochs == 0 (fit() refuses an empty loader otherwise)
   const CheckpointPolicy& ckpt = options_.checkpoint;
-  for (int64_t epoch = start_step_ / per_epoch; epoch < options_.epochs; ++epoch) {
+  const int64_t last_step = total_steps(), epochs = total_epochs();
+  for (int64_t epoch = start_step_ / per_epoch; epoch < epochs && state_.global_step < last_step; ++epoch) {
     const int64_t first_batch = state_.global_step - epoch * per_epoch;
     loader_.set_epoch(epoch, first_batch);
     model_.train();
     state_.epoch = epoch;
     state_.batch = first_batch;
     state_.loss_sum = 0;
-    state_.correct = state_.samples = 0;
+    state_.correct = state_.samples = state_.positions = 0;
     state_.validation.reset();
     each_callback([&](Callback& c) { c.on_epoch_begin(*this); });
     const auto t0 = Clock::now();
@@ -153,12 +168,15 @@ void Trainer::run_epochs() {
         save_checkpoint(step);
       if (stop_requested_ && world_size() == 1)
         break;
+      if (step >= last_step)
+        break;  // max_steps: this epoch ends here
     }
     state_.epoch_seconds = seconds_since(t0);
     log_.seconds.push_back(state_.epoch_seconds);
     log_.losses.push_back(state_.epoch_loss());
     log_.accuracy.push_back(state_.epoch_accuracy());
     log_.samples += state_.samples;
+    log_.positions += state_.positions;
     log_.train_seconds += state_.epoch_seconds;
     log_.wait_seconds += loader_.wait_seconds();
     if (ckpt.every_epoch)
@@ -169,7 +187,7 @@ void Trainer::run_epochs() {
     }
     each_callback([&](Callback& c) { c.on_epoch_end(*this); });
     if (agree_to_stop()) {
-      log_.stopped_early = epoch + 1 < options_.epochs || state_.batch < per_epoch;
+      log_.stopped_early = state_.global_step < last_step;
       break;
     }
   }
@@ -186,8 +204,10 @@ void Trainer::run_one_step(const data::Batch& batch) {
   const int64_t n = out.output.size(0);
   state_.last_loss = out.loss.item_double();
   state_.loss_sum += state_.last_loss * static_cast<double>(n);
-  if (options_.objective == Objective::classify)
+  if (options_.objective == Objective::classify) {
     state_.correct += count_correct(out.output, batch.target);
+    state_.positions += batch.target.numel();
+  }
   state_.samples += n;
   ++state_.batch;
   ++state_.global_step;
@@ -232,7 +252,7 @@ void Trainer::gather_results() {
     return;
   int64_t epochs = static_cast<int64_t>(log_.losses.size());
   comm.broadcast(&epochs, sizeof epochs, first_trainer);
-  std::vector<double> flat(static_cast<size_t>(3 * epochs + 3));
+  std::vector<double> flat(static_cast<size_t>(3 * epochs + 4));
   if (rank() == first_trainer) {
     for (int64_t e = 0; e < epochs; ++e) {
       flat[e] = log_.seconds[e];
@@ -242,6 +262,7 @@ void Trainer::gather_results() {
     flat[3 * epochs] = static_cast<double>(log_.samples);
     flat[3 * epochs + 1] = log_.train_seconds;
     flat[3 * epochs + 2] = log_.wait_seconds;
+    flat[3 * epochs + 3] = static_cast<double>(log_.positions);
   }
   comm.broadcast(flat.data(), flat.size() * sizeof(double), first_trainer);
   log_.seconds.assign(flat.begin(), flat.begin() + epochs);
@@ -250,6 +271,7 @@ void Trainer::gather_results() {
   log_.samples = static_cast<int64_t>(flat[3 * epochs]);
   log_.train_seconds = flat[3 * epochs + 1];
   log_.wait_seconds = flat[3 * epochs + 2];
+  log_.positions = static_cast<int64_t>(flat[3 * epochs + 3]);
 }
 
 void Trainer::abort_job(const std::string& what) {

@@ -8,17 +8,21 @@
 //    "training": {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "batch": 64}}
 //
 // Layer types and their fields (optional ones with their default):
-//   linear      in, out, bias=true
+//   linear      in, out, bias=true, init_std=0 (0: nn.Linear's; else N(0, init_std), bias 0)
 //   conv2d      in, out, kernel, stride=1, padding=0, bias=true
 //   maxpool2d   kernel, stride=kernel, padding=0      (avgpool2d the same)
 //   batchnorm1d features, eps=1e-5, momentum=0.1      (batchnorm2d the same)
 //   layernorm   shape (an array, or one integer), eps=1e-5
 //   dropout     p=0.5
 //   flatten     start=1, end=-1  (axes of the batched tensor, as nn.Flatten)
-//   embedding   num, dim
+//   embedding   num, dim, init_std=0 (0: N(0, 1) as nn.Embedding; else N(0, init_std))
+//   position_embedding  context, dim, init_std=0.02  (adds learned positions to [time, dim])
+//   attention   width, heads, causal=true, bias=true, init_std=0  (multi-head self-attention
+//               over [time, width], fused; init_std > 0: weights N(0, init_std), biases 0)
 //   relu, gelu, tanh, sigmoid
 //   add, mul    (two or more inputs, broadcast)
 //   concat      axis=1 (of the batched tensor, as torch.cat's dim; two or more inputs)
+// A model reading token indices says "input_dtype": "i64" (or "dtype" per listed input).
 // Every layer may also have a "name" (default: its index, so "layer 3" owns
 // "3.weight") and "inputs", the names of the values it reads (default: the
 // previous layer's output, or the model's first input). A model whose layers
@@ -46,8 +50,11 @@ struct TrainingDefaults {
   double lr = 0.01;
   double momentum = 0.0;
   double weight_decay = 0.0;
+  double beta1 = 0.9, beta2 = 0.999;  // adam, adamw
+  double max_grad_norm = 0.0;         // > 0: clip the gradients' global norm
   int64_t batch = 64;
   std::optional<int64_t> epochs;
+  std::optional<int64_t> steps;  // optimizer steps instead of epochs
 };
 
 struct LayerSpec {
@@ -64,7 +71,8 @@ struct LayerSpec {
 
 struct ModelInput {
   std::string name;
-  Shape shape;  // one sample, no batch axis
+  Shape shape;               // one sample, no batch axis
+  DType dtype = DType::f32;  // f32, or i64 for token indices
 };
 
 struct ModelDescription {

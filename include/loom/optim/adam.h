@@ -10,7 +10,7 @@ namespace loom::optim {
 // for a parameter that had no gradient in some earlier step.
 class Adam : public Optimizer {
  public:
-  Adam(std::vector<Tensor> params, OptimizerOptions options);
+  Adam(ParamGroups params, OptimizerOptions options);
   void step() override;
   std::string name() const override { return "adam"; }
 
@@ -18,7 +18,7 @@ class Adam : public Optimizer {
   std::vector<std::string> slot_names() const override { return {"exp_avg", "exp_avg_sq"}; }
   // AdamW: weight decay applied to p itself (p *= 1 - lr * weight_decay) before the
   // Adam update instead of being added to the gradient.
-  Adam(std::vector<Tensor> params, OptimizerOptions options, bool decoupled_decay);
+  Adam(ParamGroups params, OptimizerOptions options, bool decoupled_decay);
 
  private:
   bool decoupled_decay_ = false;
@@ -28,7 +28,7 @@ class Adam : public Optimizer {
 // value comes from OptimizerOptions like every other optimizer's.
 class AdamW : public Adam {
  public:
-  AdamW(std::vector<Tensor> params, OptimizerOptions options) : Adam(std::move(params), options, true) {}
+  AdamW(ParamGroups params, OptimizerOptions options) : Adam(std::move(params), options, true) {}
   std::string name() const override { return "adamw"; }
 };
 

@@ -11,7 +11,7 @@ namespace loom::optim {
 // also 1e-8, but its default lr is 1e-2.
 class RMSprop : public Optimizer {
  public:
-  RMSprop(std::vector<Tensor> params, OptimizerOptions options);
+  RMSprop(ParamGroups params, OptimizerOptions options);
   void step() override;
   std::string name() const override { return "rmsprop"; }
 

@@ -10,7 +10,7 @@ namespace loom::optim {
 // Uses options lr, momentum, dampening, nesterov, weight_decay.
 class SGD : public Optimizer {
  public:
-  SGD(std::vector<Tensor> params, OptimizerOptions options);
+  SGD(ParamGroups params, OptimizerOptions options);
   void step() override;
   std::string name() const override { return "sgd"; }
 

@@ -25,12 +25,15 @@ struct TrainState {
   // from the batch a resumed run started at).
   double loss_sum = 0;  // per-sample losses summed
   int64_t correct = 0, samples = 0;
+  int64_t positions = 0;                 // targets scored: samples, or tokens for a sequence model
   double last_loss = 0;                  // the last step's mean loss
   double last_step_seconds = 0;          // the last step's wall time: forward, backward, update
   double epoch_seconds = 0;              // at on_epoch_end: the epoch's wall time
   std::optional<Evaluation> validation;  // at on_epoch_end, when TrainerOptions::validation is set
   double epoch_loss() const { return samples ? loss_sum / static_cast<double>(samples) : 0.0; }
-  double epoch_accuracy() const { return samples ? static_cast<double>(correct) / static_cast<double>(samples) : 0.0; }
+  double epoch_accuracy() const {
+    return positions ? static_cast<double>(correct) / static_cast<double>(positions) : 0.0;
+  }
 };
 
 class Callback {

@@ -24,9 +24,15 @@ class ProgressCallback : public Callback {
   void on_epoch_end(Trainer& trainer) override;
 
  private:
-  std::string line(const TrainState& s, int64_t batch, double seconds) const;
+  // Where the bar is: batches of the epoch, or steps of a max_steps run.
+  struct Position {
+    int64_t done, total;
+  };
+  Position position(const Trainer& t) const;
+  std::string line(const TrainState& s, Position at, double seconds) const;
   std::FILE* out_;
   bool tty_;
+  bool by_steps_ = false;  // TrainerOptions::max_steps is set
   int64_t next_plain_report_ = 0;
   std::chrono::steady_clock::time_point start_, last_draw_;
 };

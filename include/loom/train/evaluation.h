@@ -13,13 +13,14 @@ enum class Objective { classify, regress };  // cross-entropy with accuracy, or 
 Tensor objective_loss(const Tensor& output, const Tensor& target, Objective objective);
 
 struct Evaluation {
-  double accuracy = 0;      // a fraction (classification)
+  double accuracy = 0;      // a fraction of the positions (samples, or a sequence's tokens)
   double loss = 0;          // mean cross-entropy, or mean squared error
   double rmse = 0, r2 = 0;  // regression
   int64_t samples = 0;
 };
 
-// Samples whose argmax over logits [N, C] equals target [N].
+// Positions whose argmax over logits [..., C] equals target [...] (samples of
+// [N, C] logits, or every token of [N, T, C] sequence logits).
 int64_t count_correct(const Tensor& logits, const Tensor& target);
 
 // Model quality on `dataset` in batches of `batch`, in eval mode (the model's

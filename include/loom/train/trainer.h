@@ -47,6 +47,10 @@ struct CheckpointPolicy {
 
 struct TrainerOptions {
   int64_t epochs = 1;
+  // > 0: train this many optimizer steps (global), however many epochs that takes;
+  // the epoch in which the last step falls ends there (its checkpoint and
+  // validation run as at any epoch's end). `epochs` is then ignored.
+  int64_t max_steps = 0;
   uint64_t seed = 1;  // NOTE [Step seeding]
   Objective objective = Objective::classify;
   std::shared_ptr<const optim::LRSchedule> schedule;  // null: the optimizer's learning rate throughout
@@ -61,6 +65,7 @@ struct TrainLog {
   std::vector<double> seconds, losses, accuracy;
   std::vector<Evaluation> validation;          // when TrainerOptions::validation is set
   int64_t samples = 0;                         // samples trained on
+  int64_t positions = 0;                       // targets scored: samples, or a sequence model's tokens
   int64_t steps = 0;                           // steps this call ran
   double train_seconds = 0, wait_seconds = 0;  // wall time in epochs; of it, waiting for data
   bool stopped_early = false;                  // a callback's request_stop() ended the run
@@ -68,6 +73,7 @@ struct TrainLog {
   // bytes sent through the codec, and what uncompressed f32 would have sent.
   double traffic_bytes = 0, traffic_raw_bytes = 0;
   double samples_per_s() const { return train_seconds > 0 ? samples / train_seconds : 0.0; }
+  double positions_per_s() const { return train_seconds > 0 ? positions / train_seconds : 0.0; }
 };
 
 class Trainer {
@@ -111,6 +117,8 @@ class Trainer {
 
  private:
   void run_epochs();
+  int64_t total_steps() const;  // steps this run ends after
+  int64_t total_epochs() const;
   void serve();
   void run_one_step(const data::Batch& batch);
   void save_checkpoint(int64_t global_step);
