@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "data_command.h"
 #include "distributed_flags.h"
+#include "generate_command.h"
 #include "loom/core/error.h"
 #include "thread_flag.h"
 
@@ -123,6 +124,9 @@ int main(int argc, char** argv) {
   BenchOptions bench_opts;
   auto* bench = add_bench_command(app, bench_opts);
 
+  GenerateCommandOptions generate_opts;
+  auto* gen = add_generate_command(app, generate_opts);
+
   InfoOptions info;
   auto* i = app.add_subcommand("info", "Print version, build options, CPU and thread budget, or a model's layers");
   i->add_option("--model", info.model,
@@ -148,6 +152,8 @@ int main(int argc, char** argv) {
       return run_bench(bench_opts);
     if (app.got_subcommand(d))
       return run_data(data_opts);
+    if (app.got_subcommand(gen))
+      return run_generate(generate_opts);
     return run_info(info);
   } catch (const loom::Error& err) {
     std::fprintf(stderr, "loom: error: %s\n", err.message().c_str());

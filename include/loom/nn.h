@@ -14,6 +14,7 @@
 #include "loom/nn/conv.h"
 #include "loom/nn/decode.h"
 #include "loom/nn/dropout.h"
+#include "loom/nn/generate.h"
 #include "loom/nn/graph.h"
 #include "loom/nn/init.h"
 #include "loom/nn/linear.h"

@@ -178,12 +178,28 @@ bool Optimizer::continues_run(size_t previous, size_t next) const {
 }
 
 std::vector<Optimizer::Segment> Optimizer::make_segments() const {
+  // Parameters in buffer order within each group, so that an arena group's
+  // parameters follow each other even when the list interleaves dtypes or groups.
+  std::vector<size_t> order(params_.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const Tensor &pa = params_[a], &pb = params_[b];
+    const auto* sa = pa.storage().data();
+    const auto* sb = pb.storage().data();
+    if (group_of_[a] != group_of_[b])
+      return group_of_[a] < group_of_[b];
+    if (sa != sb)
+      return std::less<>()(sa, sb);
+    return pa.offset() < pb.offset();
+  });
   std::vector<Segment> out;
-  for (size_t i = 0; i < params_.size();) {
+  for (size_t k = 0; k < order.size();) {
+    const size_t i = order[k];
     const Tensor& p = params_[i];
     const Tensor g = p.grad();
     if (!g.defined()) {
-      ++i;
+      ++k;
       continue;
     }
     LOOM_CHECK(g.shape() == p.shape() && g.dtype() == p.dtype(), "optimizer: the gradient of parameter ", i, " is ",
@@ -195,15 +211,15 @@ std::vector<Optimizer::Segment> Optimizer::make_segments() const {
     s.indices = {i};
     if (p.is_contiguous() && g.is_contiguous()) {
       int64_t total = p.numel();
-      size_t j = i + 1;
-      for (; j < params_.size() && continues_run(j - 1, j); ++j) {
-        s.indices.push_back(j);
-        total += params_[j].numel();
+      size_t j = k + 1;
+      for (; j < order.size() && continues_run(order[j - 1], order[j]); ++j) {
+        s.indices.push_back(order[j]);
+        total += params_[order[j]].numel();
       }
       s.param = flat_from(p, total);
       s.grad = flat_from(g, total);
       out.push_back(std::move(s));
-      i = j;
+      k = j;
       continue;
     }
     const Tensor gc = g.contiguous();
@@ -215,7 +231,7 @@ std::vector<Optimizer::Segment> Optimizer::make_segments() const {
       s.param = flat_from(p.clone(), p.numel());
     }
     out.push_back(std::move(s));
-    ++i;
+    ++k;
   }
   return out;
 }

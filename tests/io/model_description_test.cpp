@@ -66,7 +66,7 @@ TEST(ModelDescription, BuiltinModelsRunForward) {
   EXPECT_EQ(names.front().first, "1.weight");
   EXPECT_EQ(names.back().first, "5.bias");
   EXPECT_THROW(builtin_model_description("resnet"), ValueError);
-  EXPECT_EQ(builtin_model_names(), (std::vector<std::string>{"mlp", "cnn"}));
+  EXPECT_EQ(builtin_model_names(), (std::vector<std::string>{"mlp", "cnn", "gpt"}));
 }
 
 TEST(ModelDescription, SameGeneratorSameWeights) {

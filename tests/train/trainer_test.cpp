@@ -109,6 +109,30 @@ TEST(Trainer, EqualsTheHandWrittenLoop) {
   EXPECT_LT(log.losses.back(), log.losses.front());  // it learns
 }
 
+// max_steps ends the run mid-epoch at that global step, whatever `epochs` says, and
+// equals the epoch run stopped at the same step.
+TEST(Trainer, MaxStepsEndsTheRunAtThatStep) {
+  TrainingRun a = make_run(kPlainModel, "sgd");
+  TrainerOptions o;
+  o.epochs = 1;  // ignored
+  o.max_steps = 11;
+  Trainer trainer(*a.model, *a.optimizer, *a.loader, o);
+  TrainLog log = trainer.fit();
+  EXPECT_EQ(log.steps, 11);
+  EXPECT_EQ(trainer.state().global_step, 11);
+  EXPECT_EQ(log.losses.size(), 2u);  // 8 steps of epoch 1, 3 of epoch 2
+  EXPECT_FALSE(log.stopped_early);
+  EXPECT_EQ(log.positions, log.samples);
+
+  TrainingRun b = make_run(kPlainModel, "sgd");
+  TrainerOptions ob;
+  ob.epochs = 2;
+  Trainer stopped(*b.model, *b.optimizer, *b.loader, ob);
+  stopped.add_callback(std::make_shared<StopAtStep>(11));
+  EXPECT_EQ(stopped.fit().steps, 11);
+  EXPECT_EQ(weights(*a.model), weights(*b.model));
+}
+
 TEST(Trainer, ResumedMidEpochEndsWithTheSameWeights) {
   loom::testing::TempDir tmp;
   TrainerOptions o;

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "cpu/simd_kernels.h"
-#include "loom/kernels/attention.h"
 #include "loom/core/tensor.h"
+#include "loom/kernels/attention.h"
 
 namespace loom::kernels::cpu::simd {
 
