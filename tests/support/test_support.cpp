@@ -1,5 +1,7 @@
 #include "test_support.h"
 
+#include <cstdlib>
+
 #include "loom/core/error.h"
 #include "loom/core/generator.h"
 
@@ -55,6 +57,9 @@ CommandResult run_command(const std::string& command) {
 }
 
 std::string python_with_torch() {
+  // LOOM_TORCH_PYTHON picks another interpreter (a PyTorch 2.x virtual environment).
+  if (const char* chosen = std::getenv("LOOM_TORCH_PYTHON"); chosen && *chosen)
+    return chosen;
   for (const char* py : {"/usr/bin/python3", "python3"}) {
     auto r = run_command(std::string(py) + " -c 'import torch' ");
     if (r.exit_code == 0)
