@@ -10,7 +10,7 @@ packages=(
   libopenblas-dev zlib1g-dev libzstd-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   openmpi-bin libopenmpi-dev libdnnl-dev ocl-icd-opencl-dev libtbb-dev
-  dataset-fashion-mnist fortunes  # Fashion-MNIST; the text corpus of the gpt model
+  dataset-fashion-mnist fortunes time  # the data sets; /usr/bin/time for bench/compare_gpt.py
   python3 python3-pip python3-numpy python3-torch python3-sklearn
   python3-pandas  # CsvSklearn.ColumnSumsMatchPandas and bench/compare_pandas.py
 )
