@@ -197,6 +197,12 @@ const int registered = [] {
       {64, 128, 3136, 2},
       {64, 3136, 128, 0},
       {128, 3136, 64, 1},
+      // gpt (batch 32 x context 64 = 2048 rows, width 128): the 128 -> 512 MLP
+      // layer forward, grad_x and grad_W, and the 128 -> 384 attention projection
+      {2048, 512, 128, 2},
+      {2048, 128, 512, 0},
+      {512, 128, 2048, 1},
+      {2048, 384, 128, 2},
   };
   for (const auto& r : shapes)
     for (int64_t t : {1, 2}) {

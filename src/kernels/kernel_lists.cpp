@@ -50,6 +50,8 @@ NllForwardKernels& nll_loss_forward_kernels() { return kernel_lists().nll_loss_f
 NllBackwardKernels& nll_loss_backward_kernels() { return kernel_lists().nll_loss_backward; }
 GatherKernels& index_select_rows_kernels() { return kernel_lists().index_select_rows; }
 ScatterKernels& index_add_rows_kernels() { return kernel_lists().index_add_rows; }
+LayerNormForwardKernels& layer_norm_forward_kernels() { return kernel_lists().layer_norm_forward; }
+LayerNormBackwardKernels& layer_norm_backward_kernels() { return kernel_lists().layer_norm_backward; }
 AttentionForwardKernels& attention_forward_kernels() { return kernel_lists().attention_forward; }
 AttentionBackwardKernels& attention_backward_kernels() { return kernel_lists().attention_backward; }
 BiasActKernels& bias_act_kernels() { return kernel_lists().bias_act; }

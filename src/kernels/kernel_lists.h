@@ -40,6 +40,8 @@ struct KernelLists {
   ScatterKernels index_add_rows{"index_add_rows"};
   AttentionForwardKernels attention_forward{"attention_forward"};
   AttentionBackwardKernels attention_backward{"attention_backward"};
+  LayerNormForwardKernels layer_norm_forward{"layer_norm_forward"};
+  LayerNormBackwardKernels layer_norm_backward{"layer_norm_backward"};
   BiasActKernels bias_act{"bias_act"};
   BiasActBackwardKernels bias_act_backward{"bias_act_backward"};
   QuantizeKernels quantize{"quantize"};

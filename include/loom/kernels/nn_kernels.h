@@ -2,6 +2,7 @@
 // Kernels for the neural-network ops: convolution, pooling, softmax, NLL loss,
 // and row gather/scatter for embeddings.
 #include <cstdint>
+#include <optional>
 
 #include "loom/core/tensor.h"
 #include "loom/kernels/registry.h"
@@ -60,5 +61,21 @@ GatherKernels& index_select_rows_kernels();
 // index_add_rows(src[k, d], index i64[k], dst[v, d]): dst[index[i]] += src[i]
 using ScatterKernels = KernelList<void(const Tensor&, const Tensor&, const Tensor&)>;
 ScatterKernels& index_add_rows_kernels();
+
+// layer_norm_forward(x [rows, n], gamma [n] or undefined, beta [n] or undefined,
+// y [rows, n], mean [rows], rstd [rows], eps): y = (x - mean) * rstd * gamma + beta
+// with rstd = 1 / sqrt(var + eps) (biased variance), all contiguous.
+using LayerNormForwardKernels =
+    KernelList<void(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, double)>;
+LayerNormForwardKernels& layer_norm_forward_kernels();
+// The backward overwrites dx and (when defined) dgamma and dbeta; their sums over
+// rows run in fixed blocks of rows, so the bits do not depend on the thread count.
+struct LayerNormGrads {
+  Tensor dy, x, gamma, mean, rstd;
+  Tensor dx, dgamma, dbeta;
+};
+inline std::optional<Device> kernel_device_of(const LayerNormGrads& g) { return g.x.device(); }
+using LayerNormBackwardKernels = KernelList<void(const LayerNormGrads&)>;
+LayerNormBackwardKernels& layer_norm_backward_kernels();
 
 }  // namespace loom::kernels

@@ -1,8 +1,7 @@
 // batch_norm, layer_norm, dropout and embedding.
 //
-// The normalisations are composites of primitive ops, so their gradients come
-// from ops that are each checked on their own; a fused kernel can replace them
-// later behind the same signature.
+// batch_norm is a composite of primitive ops, so its gradient comes from ops that
+// are each checked on their own; layer_norm is fused (NOTE [Fused layer norm]).
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
@@ -119,23 +118,48 @@ TensorMeta layer_norm_meta(OpId, const Metas& in, const LayerNormAttrs& a) {
   return x;
 }
 
+// NOTE [Fused layer norm]: one kernel over [rows, n] (the normalised axes
+// flattened) saves each row's mean and 1/std; the backward is one kernel too,
+// instead of the dozen element-wise and reduction ops of the formula.
 OpOutput layer_norm_forward(OpId id, const Inputs& in, const LayerNormAttrs& a) {
   layer_norm_meta(id, metas_of(in), a);
   const Tensor &x = in[0], &gamma = in[1], &beta = in[2];
-  const int64_t normalized_axes = a.normalized_axes;
-  const double eps = a.eps;
-  std::vector<int64_t> axes;
-  for (int64_t i = x.dim() - normalized_axes; i < x.dim(); ++i)
-    axes.push_back(i);
-  Tensor mu = mean(x, axes, true);
-  Tensor centered = sub(x, mu);
-  Tensor var = mean(mul(centered, centered), axes, true);
-  Tensor y = mul(centered, pow_scalar(add_scalar(var, eps), -0.5));
-  if (gamma.defined())
-    y = mul(y, gamma);
-  if (beta.defined())
-    y = add(y, beta);
-  return {y, nullptr};
+  int64_t n = 1;
+  for (int64_t i = x.dim() - a.normalized_axes; i < x.dim(); ++i)
+    n *= x.size(i);
+  const int64_t rows = n > 0 ? x.numel() / n : 0;
+  const Tensor x2 = x.contiguous().view({rows, n});
+  auto flat = [&](const Tensor& t) { return t.defined() ? t.contiguous().view({n}) : t; };
+  const Tensor g = flat(gamma), b = flat(beta);
+  Tensor y = Tensor::empty({rows, n}, x.dtype(), x.device());
+  Tensor mu = Tensor::empty({rows}, x.dtype(), x.device()), rstd = Tensor::empty({rows}, x.dtype(), x.device());
+  if (x.numel() > 0)
+    kernels::layer_norm_forward_kernels()(x2, g, b, y, mu, rstd, a.eps);
+  const bool gg = gamma.defined(), gb = beta.defined();
+  return {y.view(x.shape()),
+          [x2, g, mu, rstd, gg, gb, shape = x.shape(), gshape = gamma.defined() ? gamma.shape() : Shape{},
+           bshape = beta.defined() ? beta.shape() : Shape{}](const Tensor& grad) {
+            kernels::LayerNormGrads lg;
+            lg.dy = grad.contiguous().view(x2.shape());
+            lg.x = x2;
+            lg.gamma = g;
+            lg.mean = mu;
+            lg.rstd = rstd;
+            lg.dx = Tensor::empty(x2.shape(), x2.dtype(), x2.device());
+            if (gg)
+              lg.dgamma = Tensor::empty({x2.size(1)}, x2.dtype(), x2.device());
+            if (gb)
+              lg.dbeta = Tensor::empty({x2.size(1)}, x2.dtype(), x2.device());
+            if (x2.numel() > 0) {
+              kernels::layer_norm_backward_kernels()(lg);
+            } else {
+              for (Tensor* t : {&lg.dgamma, &lg.dbeta})
+                if (t->defined())
+                  t->fill_(0.0);
+            }
+            return std::vector<Tensor>{lg.dx.view(shape), gg ? lg.dgamma.view(gshape) : Tensor(),
+                                       gb ? lg.dbeta.view(bshape) : Tensor()};
+          }};
 }
 
 struct DropoutAttrs {
@@ -201,7 +225,7 @@ OpOutput embedding_forward(OpId id, const Inputs& in, const NoAttrs&) {
 constexpr OpDef<BatchNormAttrs> kBatchNorm{
     OpId::batch_norm, 1, 5, "binary, unary, reduce (through its parts)", batch_norm_meta, batch_norm_forward};
 constexpr OpDef<LayerNormAttrs> kLayerNorm{
-    OpId::layer_norm, 1, 3, "binary, unary, reduce (through its parts)", layer_norm_meta, layer_norm_forward};
+    OpId::layer_norm, 1, 3, "layer_norm_forward, layer_norm_backward", layer_norm_meta, layer_norm_forward};
 constexpr OpDef<DropoutAttrs> kDropout{OpId::dropout,  1, 1, "random fill (in the op), binary", dropout_meta,
                                        dropout_forward};
 constexpr OpDef<NoAttrs> kEmbedding{OpId::embedding,  2, 2, "index_select_rows, index_add_rows", embedding_meta,

@@ -284,6 +284,21 @@ void register_cpu_kernels(KernelLists& lists) {
         cpu::index_add_rows_reference);
   }
   {
+    auto& l = lists.layer_norm_forward;
+    l.add(
+        DeviceType::CPU, "cpu_reference",
+        [](const Tensor& x, const Tensor& g, const Tensor& b, const Tensor& y, const Tensor& m, const Tensor& r,
+           double) { return declines_unless_cpu_float(x, g, b, y, m, r); },
+        cpu::layer_norm_forward_reference);
+  }
+  {
+    auto& l = lists.layer_norm_backward;
+    l.add(
+        DeviceType::CPU, "cpu_reference",
+        [](const LayerNormGrads& g) { return declines_unless_cpu_float(g.x, g.dy, g.gamma, g.dx, g.dgamma, g.dbeta); },
+        cpu::layer_norm_backward_reference);
+  }
+  {
     auto& l = lists.attention_forward;
     for (Isa isa : kSimdIsas)
       l.add(

@@ -46,6 +46,10 @@ void nll_loss_backward_reference(const Tensor& grad, const Tensor& target, const
 void index_select_rows_reference(const Tensor& table, const Tensor& index, const Tensor& dst);
 void index_add_rows_reference(const Tensor& src, const Tensor& index, const Tensor& dst);
 
+void layer_norm_forward_reference(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& y,
+                                  const Tensor& mean, const Tensor& rstd, double eps);
+void layer_norm_backward_reference(const LayerNormGrads& g);
+
 void attention_forward_reference(const AttentionShape& a, const Tensor& q, const Tensor& k, const Tensor& v,
                                  const Tensor& mask, const Tensor& out, const Tensor& lse);
 void attention_backward_reference(const AttentionShape& a, const AttentionGrads& g);
