@@ -51,19 +51,20 @@ Tensor SelfAttention::forward(const Tensor& x) {
   LOOM_CHECK(x.defined() && x.dim() == 3 && x.size(2) == width_, "SelfAttention: expected [batch, time, ", width_,
              "] input, got ", x.defined() ? shape_str(x.shape()) : std::string("undefined"));
   const int64_t b = x.size(0), t = x.size(1), d = width_ / heads_;
-  // [b, t, 3, heads, d]: q, k and v of each head are views (NOTE [Fused attention]).
+  DecodeCache* cache = current_decode_cache();
+  if (!cache)  // the heads are views of the projection (NOTE [Fused attention])
+    return proj_->forward(qkv_attention(qkv_->forward(x), heads_, options_.causal));
+  // Decoding: the new keys and values join the cache (NOTE [Incremental decoding]).
   const Tensor parts = reshape(qkv_->forward(x), {b, t, 3, heads_, d});
   auto heads_of = [&](int64_t i) { return permute(squeeze(slice(parts, 2, i, i + 1), 2), {0, 2, 1, 3}); };
   Tensor q = heads_of(0), k = heads_of(1), v = heads_of(2);
-  if (DecodeCache* cache = current_decode_cache()) {  // NOTE [Incremental decoding]
-    LOOM_CHECK(!autograd::grad_enabled(),
-               "SelfAttention: decoding with a cache records no gradients; run it under autograd::NoGradGuard");
-    DecodeCache::KeysValues kv = cache->extend(this, b, heads_, d, t, x.dtype());
-    kv.new_keys.copy_(k);
-    kv.new_values.copy_(v);
-    k = kv.keys;
-    v = kv.values;
-  }
+  LOOM_CHECK(!autograd::grad_enabled(),
+             "SelfAttention: decoding with a cache records no gradients; run it under autograd::NoGradGuard");
+  DecodeCache::KeysValues kv = cache->extend(this, b, heads_, d, t, x.dtype());
+  kv.new_keys.copy_(k);
+  kv.new_values.copy_(v);
+  k = kv.keys;
+  v = kv.values;
   // The output is [b, heads, t, d] stored as [b, t, heads, d]: merging is a view.
   const Tensor y = scaled_dot_product_attention(q, k, v, Tensor(), options_.causal);
   return proj_->forward(reshape(transpose(y, 1, 2), {b, t, width_}));

@@ -106,6 +106,7 @@ std::map<OpId, Case> cases() {
                    linear_act(x[0], x[1], Tensor(), Activation::none));
       }};
   c[OpId::concat] = {{{2, 3}, {2, 1}}, [](const Inputs& x) { return concat({x[0], x[1]}, 1); }};
+  c[OpId::qkv_attention] = {{{2, 5, 12}}, [](const Inputs& x) { return qkv_attention(x[0], 2, true); }};
   // Causal with a mask and more keys than queries (a query block after a cache).
   c[OpId::scaled_dot_product_attention] = {
       {{2, 2, 3, 4}, {2, 2, 5, 4}, {2, 2, 5, 3}}, [](const Inputs& x) {

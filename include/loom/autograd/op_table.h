@@ -18,7 +18,8 @@ namespace loom::autograd {
   X(cross_entropy) X(mse_loss) X(conv2d) X(max_pool2d) X(avg_pool2d) X(batch_norm)       \
   X(layer_norm) X(dropout) X(embedding) X(reshape) X(flatten) X(permute) X(transpose)    \
   X(slice) X(expand) X(squeeze) X(unsqueeze) X(contiguous) X(sum_to) X(concat)        \
-  X(linear_act) X(conv2d_max_pool2d) X(scaled_dot_product_attention)
+  X(linear_act) X(conv2d_max_pool2d) X(scaled_dot_product_attention) \
+  X(qkv_attention)
 // Ops of the distributed layer (loom/distributed/collective_ops.h): they take a
 // process group and register their schemas from there, at start-up of a program
 // that links them (NOTE [Late-registered ops] in src/autograd/dispatch.h).
@@ -40,7 +41,7 @@ constexpr const char* kOpNames[] = {
 };
 static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == static_cast<size_t>(OpId::kCount), "every op needs a name");
 // Adding an op? Add its gradcheck case in tests/autograd/gradcheck_test.cpp, then this count.
-static_assert(static_cast<size_t>(OpId::kCount) == 53, "update the op count with the new op's gradcheck case");
+static_assert(static_cast<size_t>(OpId::kCount) == 54, "update the op count with the new op's gradcheck case");
 
 constexpr const char* op_name(OpId id) { return kOpNames[static_cast<size_t>(id)]; }
 constexpr size_t kNumOps = static_cast<size_t>(OpId::kCount);

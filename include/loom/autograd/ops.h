@@ -148,5 +148,9 @@ Tensor embedding(const Tensor& index, const Tensor& table);
 // right: query i sees keys j <= i + s - t). scale 0 means 1 / sqrt(d).
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask = Tensor(),
                                     bool causal = false, double scale = 0.0);
+// Self-attention over one projection: qkv [b, t, 3 w] holds q, k and v (in that
+// order, each `heads` heads of w / heads) -> [b, t, w] with the heads merged; the
+// same as splitting, scaled_dot_product_attention and merging, without the copies.
+Tensor qkv_attention(const Tensor& qkv, int64_t heads, bool causal = true, double scale = 0.0);
 
 }  // namespace loom

@@ -42,8 +42,9 @@ struct ParamGroup {
 
 // What an optimizer takes: one list (a single group with the optimizer's options) or groups.
 struct ParamGroups {
-  ParamGroups(std::vector<Tensor> params) : groups{ParamGroup{std::move(params)}} {}
-  ParamGroups(std::initializer_list<Tensor> params) : groups{ParamGroup{std::vector<Tensor>(params)}} {}
+  ParamGroups(std::vector<Tensor> params) : groups{ParamGroup{std::move(params), std::nullopt, 1.0, ""}} {}
+  ParamGroups(std::initializer_list<Tensor> params)
+      : groups{ParamGroup{std::vector<Tensor>(params), std::nullopt, 1.0, ""}} {}
   ParamGroups(std::vector<ParamGroup> g) : groups(std::move(g)) {}
   std::vector<ParamGroup> groups;
 };

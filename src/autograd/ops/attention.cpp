@@ -127,6 +127,71 @@ OpOutput attention_forward(OpId id, const Inputs& in, const AttentionAttrs& a) {
           }};
 }
 
+// qkv_attention: the heads of one [b, t, 3 w] projection (q, k, v in that order,
+// each w = heads * d wide) attend, and the result comes back as [b, t, w] with the
+// heads merged. The q, k and v heads are strided views of the input and its
+// gradient is written in place into one [b, t, 3 w] tensor, so a transformer block
+// neither splits nor merges anything in memory (NOTE [Fused attention]).
+struct QkvAttentionAttrs {
+  int64_t heads = 1;
+  bool causal = true;
+  double scale = 0.0;
+  template <typename V>
+  void fields(V&& v) {
+    v("heads", heads);
+    v("causal", causal);
+    v("scale", scale);
+  }
+};
+
+TensorMeta qkv_attention_meta(OpId, const Metas& in, const QkvAttentionAttrs& a) {
+  const char* op = "qkv_attention";
+  const TensorMeta& x = in[0];
+  check_float_meta(x, op);
+  LOOM_CHECK(x.shape.size() == 3 && x.shape[2] % 3 == 0, op, ": expected a [batch, time, 3 * width] projection, got ",
+             shape_str(x.shape));
+  const int64_t w = x.shape[2] / 3;
+  LOOM_CHECK(a.heads > 0 && w % a.heads == 0, op, ": width ", w, " is not a multiple of ", a.heads, " heads");
+  LOOM_CHECK(a.scale >= 0 && std::isfinite(a.scale), op, ": scale must be finite and >= 0, got ", a.scale);
+  return {{x.shape[0], x.shape[1], w}, x.dtype};
+}
+
+OpOutput qkv_attention_forward(OpId id, const Inputs& in, const QkvAttentionAttrs& a) {
+  const TensorMeta meta = qkv_attention_meta(id, metas_of(in), a);
+  const Tensor x = in[0].contiguous();
+  const int64_t b = x.size(0), t = x.size(1), w = meta.shape[2], h = a.heads, d = w / h;
+  // Head views of a [b, t, parts * w] buffer: part p of head j at column p * w + j * d.
+  auto heads_of = [&](const Tensor& buffer, int64_t part, int64_t parts) {
+    return buffer.as_strided({b, h, t, d}, {t * parts * w, d, parts * w, 1}, buffer.offset() + part * w);
+  };
+  kernels::AttentionShape shape{b, h, t,        t,
+                                d, d, a.causal, a.scale > 0 ? a.scale : 1.0 / std::sqrt(static_cast<double>(d))};
+  Tensor out = Tensor::empty({b, t, w}, x.dtype(), x.device());
+  Tensor lse = Tensor::empty({b, h, t}, x.dtype(), x.device());
+  const Tensor q = heads_of(x, 0, 3), k = heads_of(x, 1, 3), v = heads_of(x, 2, 3), o = heads_of(out, 0, 1);
+  if (out.numel() > 0)
+    kernels::attention_forward_kernels()(shape, q, k, v, Tensor(), o, lse);
+  return {out, [shape, x, q, k, v, saved = o.detach(), lse, heads_of](const Tensor& g) {
+            Tensor gx = Tensor::empty(x.shape(), x.dtype(), x.device());
+            kernels::AttentionGrads grads;
+            grads.q = q;
+            grads.k = k;
+            grads.v = v;
+            grads.out = saved;
+            grads.lse = lse;
+            grads.grad_out = heads_of(g.contiguous(), 0, 1);
+            grads.grad_q = heads_of(gx, 0, 3);
+            grads.grad_k = heads_of(gx, 1, 3);
+            grads.grad_v = heads_of(gx, 2, 3);
+            if (gx.numel() > 0)
+              kernels::attention_backward_kernels()(shape, grads);
+            return std::vector<Tensor>{gx};
+          }};
+}
+
+constexpr OpDef<QkvAttentionAttrs> kQkvAttention{
+    OpId::qkv_attention, 1, 1, "attention_forward, attention_backward", qkv_attention_meta, qkv_attention_forward};
+
 constexpr OpDef<AttentionAttrs> kAttention{OpId::scaled_dot_product_attention,
                                            3,
                                            4,
@@ -141,6 +206,11 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   return dispatch(kAttention, {q, k, v, mask}, {causal, scale});
 }
 
+Tensor qkv_attention(const Tensor& qkv, int64_t heads, bool causal, double scale) {
+  return dispatch(kQkvAttention, {qkv}, {heads, causal, scale});
+}
+
 }  // namespace loom
 
 LOOM_REGISTER_OP(scaled_dot_product_attention, kAttention)
+LOOM_REGISTER_OP(qkv_attention, kQkvAttention)

@@ -28,16 +28,6 @@ inline float scalar_exp(float x) { return lane0(vexp(V::set1(x))); }
 inline float scalar_log(float x) { return lane0(vlog(V::set1(x))); }
 inline int64_t clamp_to(int64_t x, int64_t lo, int64_t hi) { return x < lo ? lo : (x > hi ? hi : x); }
 
-// y[0, n) += a * x[0, n)
-inline void axpy(float a, const float* x, float* y, int64_t n) {
-  const R av = V::set1(a);
-  int64_t i = 0;
-  for (; i + W <= n; i += W)
-    V::store(y + i, V::fmadd(av, V::load(x + i), V::load(y + i)));
-  if (i < n)
-    V::store_tail(y + i, V::fmadd(av, V::load_tail(x + i, n - i), V::load_tail(y + i, n - i)), n - i);
-}
-
 inline float dot(const float* a, const float* b, int64_t n) {
   R acc = V::zero();
   int64_t i = 0;
@@ -91,6 +81,76 @@ inline void product_tile(const float* a, int64_t ld, int64_t nr, const float* bt
   for (int64_t r = 0; r < kRows; ++r)
     for (int64_t v = 0; v < kColVecs; ++v)
       V::store(tile + r * kCols + v * W, V::mul(acc[r][v], sv));
+}
+
+// Up to kChunk vectors of a row at e0, zero past `width` (a masked tail).
+constexpr int64_t kChunk = 4;
+inline R load_part(const float* row, int64_t e0, int64_t k, int64_t width) {
+  const int64_t at = e0 + k * W;
+  if (at + W <= width)
+    return V::load(row + at);
+  return at < width ? V::load_tail(row + at, width - at) : V::zero();
+}
+inline void store_part(float* row, int64_t e0, int64_t k, int64_t width, R v) {
+  const int64_t at = e0 + k * W;
+  if (at + W <= width)
+    V::store(row + at, v);
+  else if (at < width)
+    V::store_tail(row + at, v, width - at);
+}
+
+// dst[r] = dst[r] * keep[r] + sum_{c < cols} coef[r][c] * src[c] for r < nr, rows
+// of `width` floats; coef is a [kRows, kCols] tile. The sums stay in registers
+// across the keys (kChunk vectors of each row at a time).
+inline void gather_rows(const float* coef, int64_t cols, const float* src, int64_t src_ld, int64_t width, float* dst,
+                        int64_t dst_ld, const float* keep, int64_t nr) {
+  for (int64_t e0 = 0; e0 < width; e0 += kChunk * W) {
+    R acc[kRows][kChunk];
+    for (int64_t r = 0; r < kRows; ++r)
+      for (int64_t k = 0; k < kChunk; ++k)
+        acc[r][k] = V::zero();
+    for (int64_t c = 0; c < cols; ++c) {
+      const float* s = src + c * src_ld;
+      R sv[kChunk];
+      for (int64_t k = 0; k < kChunk; ++k)
+        sv[k] = load_part(s, e0, k, width);
+      for (int64_t r = 0; r < kRows; ++r) {
+        const R a = V::set1(coef[r * kCols + c]);
+        for (int64_t k = 0; k < kChunk; ++k)
+          acc[r][k] = V::fmadd(a, sv[k], acc[r][k]);
+      }
+    }
+    for (int64_t r = 0; r < nr; ++r) {
+      float* d = dst + r * dst_ld;
+      const R kv = V::set1(keep ? keep[r] : 1.0f);
+      for (int64_t k = 0; k < kChunk; ++k)
+        store_part(d, e0, k, width, V::fmadd(load_part(d, e0, k, width), kv, acc[r][k]));
+    }
+  }
+}
+
+// dst[c] += sum_{r < nr} coef[r][c] * rows[r] for c < cols (rows of `width` floats).
+inline void scatter_rows(const float* coef, int64_t cols, const float* rows, int64_t rows_ld, int64_t nr,
+                         int64_t width, float* dst, int64_t dst_ld) {
+  for (int64_t e0 = 0; e0 < width; e0 += kChunk * W) {
+    R q[kRows][kChunk];
+    for (int64_t r = 0; r < kRows; ++r)
+      for (int64_t k = 0; k < kChunk; ++k)
+        q[r][k] = r < nr ? load_part(rows + r * rows_ld, e0, k, width) : V::zero();
+    for (int64_t c = 0; c < cols; ++c) {
+      float* d = dst + c * dst_ld;
+      R acc[kChunk];
+      for (int64_t k = 0; k < kChunk; ++k)
+        acc[k] = load_part(d, e0, k, width);
+      for (int64_t r = 0; r < nr; ++r) {
+        const R a = V::set1(coef[r * kCols + c]);
+        for (int64_t k = 0; k < kChunk; ++k)
+          acc[k] = V::fmadd(a, q[r][k], acc[k]);
+      }
+      for (int64_t k = 0; k < kChunk; ++k)
+        store_part(d, e0, k, width, acc[k]);
+    }
+  }
 }
 
 // The keys [0, end) that query row i sees.
@@ -147,7 +207,7 @@ void attention_forward(const AttentionHead& a) {
   transpose_into(a.k, a.k_ld, a.s, a.d, kt, sp);
   for (int64_t i0 = 0; i0 < a.t; i0 += kRows) {
     const int64_t nr = a.t - i0 < kRows ? a.t - i0 : kRows;
-    float m[kRows], l[kRows];
+    float m[kRows], l[kRows], correction[kRows];
     int64_t ends[kRows];
     int64_t end = 0;
     for (int64_t r = 0; r < nr; ++r) {
@@ -168,21 +228,17 @@ void attention_forward(const AttentionHead& a) {
         const float mnew = tile_max > m[r] ? tile_max : m[r];
         if (mnew == neg_inf()) {  // nothing visible yet (or all masked with -inf)
           exp_row(row, 0, 0);
+          correction[r] = 1;
           continue;
         }
-        const float correction = scalar_exp(m[r] - mnew);
-        l[r] = l[r] * correction + exp_row(row, n, mnew);
-        if (correction != 1.0f)
-          for (int64_t e = 0; e < a.dv; ++e)
-            acc[r * a.dv + e] *= correction;
+        correction[r] = scalar_exp(m[r] - mnew);
+        l[r] = l[r] * correction[r] + exp_row(row, n, mnew);
         m[r] = mnew;
         cols = n > cols ? n : cols;
       }
-      for (int64_t c = 0; c < cols; ++c) {
-        const float* vr = a.v + (j0 + c) * a.v_ld;
-        for (int64_t r = 0; r < nr; ++r)
-          axpy(tile[r * kCols + c], vr, acc + r * a.dv, a.dv);
-      }
+      // acc = acc * correction + p v over the tile's keys (rows past a row's
+      // visible keys have p = 0).
+      gather_rows(tile, cols, a.v + j0 * a.v_ld, a.v_ld, a.dv, acc, a.dv, correction, nr);
     }
     for (int64_t r = 0; r < nr; ++r) {
       float* o = a.out + (i0 + r) * a.out_ld;
@@ -240,19 +296,10 @@ void attention_backward(const AttentionHead& a) {
           V::store(ds + v * W, V::mul(V::mul(V::load(p + v * W), V::sub(V::load(ds + v * W), dv)), sc));
         cols = n > cols ? n : cols;
       }
-      for (int64_t c = 0; c < cols; ++c) {
-        const int64_t j = j0 + c;
-        const float* kr = a.k + j * a.k_ld;
-        float* gk = a.grad_k + j * a.grad_k_ld;
-        float* gv = a.grad_v + j * a.grad_v_ld;
-        for (int64_t r = 0; r < nr; ++r) {
-          const int64_t i = i0 + r;
-          const float dsv = dtile[r * kCols + c], pv = ptile[r * kCols + c];
-          axpy(dsv, kr, a.grad_q + i * a.grad_q_ld, a.d);
-          axpy(dsv, a.q + i * a.q_ld, gk, a.d);
-          axpy(pv, a.grad_out + i * a.grad_out_ld, gv, a.dv);
-        }
-      }
+      gather_rows(dtile, cols, a.k + j0 * a.k_ld, a.k_ld, a.d, a.grad_q + i0 * a.grad_q_ld, a.grad_q_ld, nullptr, nr);
+      scatter_rows(dtile, cols, a.q + i0 * a.q_ld, a.q_ld, nr, a.d, a.grad_k + j0 * a.grad_k_ld, a.grad_k_ld);
+      scatter_rows(ptile, cols, a.grad_out + i0 * a.grad_out_ld, a.grad_out_ld, nr, a.dv, a.grad_v + j0 * a.grad_v_ld,
+                   a.grad_v_ld);
     }
   }
 }

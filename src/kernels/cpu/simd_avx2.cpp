@@ -34,6 +34,7 @@ struct V {
   static R sub(R a, R b) { return _mm256_sub_ps(a, b); }
   static R mul(R a, R b) { return _mm256_mul_ps(a, b); }
   static R div(R a, R b) { return _mm256_div_ps(a, b); }
+  static R rcp_estimate(R a) { return _mm256_rcp_ps(a); }  // 12 bits
   static R fmadd(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }
   static R fnmadd(R a, R b, R c) { return _mm256_fnmadd_ps(a, b, c); }
   static R max(R a, R b) { return _mm256_max_ps(a, b); }
