@@ -161,7 +161,7 @@ OpOutput qkv_attention_forward(OpId id, const Inputs& in, const QkvAttentionAttr
   const Tensor x = in[0].contiguous();
   const int64_t b = x.size(0), t = x.size(1), w = meta.shape[2], h = a.heads, d = w / h;
   // Head views of a [b, t, parts * w] buffer: part p of head j at column p * w + j * d.
-  auto heads_of = [&](const Tensor& buffer, int64_t part, int64_t parts) {
+  auto heads_of = [b, t, w, h, d](const Tensor& buffer, int64_t part, int64_t parts) {  // kept by the backward
     return buffer.as_strided({b, h, t, d}, {t * parts * w, d, parts * w, 1}, buffer.offset() + part * w);
   };
   kernels::AttentionShape shape{b, h, t,        t,

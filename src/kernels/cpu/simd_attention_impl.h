@@ -56,9 +56,11 @@ inline void transpose_into(const float* src, int64_t ld, int64_t s, int64_t cols
 }
 
 // tile[r][c] = scale * sum_e a[r][e] * bt[e][j0 + c] for r < kRows (rows past nr
-// repeat the last one), c < kCols: a [nr, n] with rows ld apart, bt [n, sp].
+// repeat the last one) and the vectors of c < cols (the keys any row sees: a
+// causal block skips the rest); a [nr, n] with rows ld apart, bt [n, sp].
 inline void product_tile(const float* a, int64_t ld, int64_t nr, const float* bt, int64_t sp, int64_t j0, int64_t n,
-                         float scale, float* tile) {
+                         float scale, float* tile, int64_t cols = kCols) {
+  const int64_t nvec = (cols + W - 1) / W;
   R acc[kRows][kColVecs];
   for (int64_t r = 0; r < kRows; ++r)
     for (int64_t v = 0; v < kColVecs; ++v)
@@ -70,11 +72,12 @@ inline void product_tile(const float* a, int64_t ld, int64_t nr, const float* bt
     const float* b = bt + e * sp + j0;
     R bv[kColVecs];
     for (int64_t v = 0; v < kColVecs; ++v)
-      bv[v] = V::load(b + v * W);
+      bv[v] = v < nvec ? V::load(b + v * W) : V::zero();
     for (int64_t r = 0; r < kRows; ++r) {
       const R av = V::set1(rows[r][e]);
       for (int64_t v = 0; v < kColVecs; ++v)
-        acc[r][v] = V::fmadd(av, bv[v], acc[r][v]);
+        if (v < nvec)
+          acc[r][v] = V::fmadd(av, bv[v], acc[r][v]);
     }
   }
   const R sv = V::set1(scale);
@@ -130,8 +133,8 @@ inline void gather_rows(const float* coef, int64_t cols, const float* src, int64
 }
 
 // dst[c] += sum_{r < nr} coef[r][c] * rows[r] for c < cols (rows of `width` floats).
-inline void scatter_rows(const float* coef, int64_t cols, const float* rows, int64_t rows_ld, int64_t nr,
-                         int64_t width, float* dst, int64_t dst_ld) {
+inline void scatter_rows(const float* coef, int64_t cols, const float* rows, int64_t rows_ld, int64_t nr, int64_t width,
+                         float* dst, int64_t dst_ld) {
   for (int64_t e0 = 0; e0 < width; e0 += kChunk * W) {
     R q[kRows][kChunk];
     for (int64_t r = 0; r < kRows; ++r)
@@ -218,7 +221,8 @@ void attention_forward(const AttentionHead& a) {
     }
     zero_rows(acc, a.dv, nr, a.dv);
     for (int64_t j0 = 0; j0 < end; j0 += kCols) {
-      product_tile(a.q + i0 * a.q_ld, a.q_ld, nr, kt, sp, j0, a.d, a.scale, tile);
+      const int64_t tile_cols = clamp_to(end - j0, 0, kCols);
+      product_tile(a.q + i0 * a.q_ld, a.q_ld, nr, kt, sp, j0, a.d, a.scale, tile, tile_cols);
       int64_t cols = 0;  // the keys of this tile any row sees
       for (int64_t r = 0; r < nr; ++r) {
         float* row = tile + r * kCols;
@@ -282,8 +286,9 @@ void attention_backward(const AttentionHead& a) {
       di[r] = dot(a.grad_out + i * a.grad_out_ld, a.out + i * a.out_ld, a.dv);
     }
     for (int64_t j0 = 0; j0 < end; j0 += kCols) {
-      product_tile(a.q + i0 * a.q_ld, a.q_ld, nr, kt, sp, j0, a.d, a.scale, ptile);
-      product_tile(a.grad_out + i0 * a.grad_out_ld, a.grad_out_ld, nr, vt, sp, j0, a.dv, 1.0f, dtile);
+      const int64_t tile_cols = clamp_to(end - j0, 0, kCols);
+      product_tile(a.q + i0 * a.q_ld, a.q_ld, nr, kt, sp, j0, a.d, a.scale, ptile, tile_cols);
+      product_tile(a.grad_out + i0 * a.grad_out_ld, a.grad_out_ld, nr, vt, sp, j0, a.dv, 1.0f, dtile, tile_cols);
       int64_t cols = 0;
       for (int64_t r = 0; r < nr; ++r) {
         float* p = ptile + r * kCols;
