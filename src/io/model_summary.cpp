@@ -37,7 +37,7 @@ ModelSummary summarize_model(const ModelDescription& d, int64_t batch) {
   std::map<std::string, Tensor> values;
   for (const ModelInput& in : d.inputs) {
     shapes[in.name] = in.shape;
-    values[in.name] = Tensor::empty(with_batch(batch, in.shape), DType::f32, Device::meta());
+    values[in.name] = Tensor::empty(with_batch(batch, in.shape), in.dtype, Device::meta());
   }
   const auto& modules = model->children();
   LOOM_CHECK(modules.size() == d.layers.size(), "model summary: built ", modules.size(), " modules for ",

@@ -209,6 +209,36 @@ TEST(ModelDescriptionGraph, ResidualExampleParsesAndBuildsAGraph) {
   EXPECT_LT(model->program().steps.size(), model->nodes().size());
 }
 
+// examples/models/gpt.json is the built-in gpt written out: the same layers, the
+// same fields, the same weights from the same seed; and token models say so.
+TEST(ModelDescriptionGraph, GptExampleIsTheBuiltin) {
+  ModelDescription file = read_model_description(LOOM_SOURCE_DIR "/examples/models/gpt.json");
+  ModelDescription builtin = parse_model_description(builtin_model_description("gpt"), "gpt");
+  EXPECT_EQ(file.inputs.front().dtype, DType::i64);
+  ASSERT_EQ(file.layers.size(), builtin.layers.size());
+  for (size_t i = 0; i < file.layers.size(); ++i) {
+    EXPECT_EQ(file.layers[i].name, builtin.layers[i].name);
+    EXPECT_EQ(file.layers[i].type, builtin.layers[i].type);
+    EXPECT_EQ(file.layers[i].params, builtin.layers[i].params) << file.layers[i].name;
+    EXPECT_EQ(file.layers[i].inputs, builtin.layers[i].inputs) << file.layers[i].name;
+  }
+  ASSERT_TRUE(file.training && builtin.training);
+  EXPECT_EQ(file.training->steps, builtin.training->steps);
+  EXPECT_DOUBLE_EQ(file.training->beta2, 0.95);
+  EXPECT_EQ(file.output_shape, (Shape{64, 256}));
+  Generator a(5), b(5);
+  EXPECT_EQ(build_model(file, a)->state_dict().back().second.to_vector<float>(),
+            build_model(builtin, b)->state_dict().back().second.to_vector<float>());
+  // An attention layer's width must split into its heads; positions must fit the context.
+  auto bad = [](const std::string& layer) { return R"({"input_shape": [8, 6], "layers": [)" + layer + "]}"; };
+  EXPECT_THROW(parse_model_description(bad(R"({"type": "attention", "width": 6, "heads": 4})"), "t"), ValueError);
+  EXPECT_THROW(parse_model_description(bad(R"({"type": "position_embedding", "context": 4, "dim": 6})"), "t"),
+               ValueError);
+  EXPECT_THROW(
+      parse_model_description(R"({"input_shape": [4], "input_dtype": "u8", "layers": [{"type": "relu"}]})", "t"),
+      ValueError);
+}
+
 // A chain stays a Sequential, with PyTorch's index names.
 TEST(ModelDescriptionGraph, ChainsStaySequential) {
   ModelDescription d = parse_model_description(builtin_model_description("cnn"), "cnn");
