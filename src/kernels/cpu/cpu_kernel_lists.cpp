@@ -285,6 +285,13 @@ void register_cpu_kernels(KernelLists& lists) {
   }
   {
     auto& l = lists.layer_norm_forward;
+    for (Isa isa : kSimdIsas)
+      l.add(
+          DeviceType::CPU, cpu::simd::isa_name(isa),
+          [isa](const Tensor& x, const Tensor& g, const Tensor& b, const Tensor&, const Tensor&, const Tensor&,
+                double) { return cpu::simd::layer_norm_declines(isa, x, g, b); },
+          [isa](const Tensor& x, const Tensor& g, const Tensor& b, const Tensor& y, const Tensor& m, const Tensor& r,
+                double eps) { cpu::simd::layer_norm_forward_run(isa, x, g, b, y, m, r, eps); });
     l.add(
         DeviceType::CPU, "cpu_reference",
         [](const Tensor& x, const Tensor& g, const Tensor& b, const Tensor& y, const Tensor& m, const Tensor& r,
@@ -293,6 +300,11 @@ void register_cpu_kernels(KernelLists& lists) {
   }
   {
     auto& l = lists.layer_norm_backward;
+    for (Isa isa : kSimdIsas)
+      l.add(
+          DeviceType::CPU, cpu::simd::isa_name(isa),
+          [isa](const LayerNormGrads& g) { return cpu::simd::layer_norm_declines(isa, g.x, g.gamma, g.dy); },
+          [isa](const LayerNormGrads& g) { cpu::simd::layer_norm_backward_run(isa, g); });
     l.add(
         DeviceType::CPU, "cpu_reference",
         [](const LayerNormGrads& g) { return declines_unless_cpu_float(g.x, g.dy, g.gamma, g.dx, g.dgamma, g.dbeta); },

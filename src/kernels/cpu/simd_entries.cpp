@@ -371,6 +371,60 @@ void bias_act_backward_run(Isa isa, Activation act, const Tensor& gy, const Tens
       });
 }
 
+// ---- layer norm --------------------------------------------------------------------
+
+std::string layer_norm_declines(Isa isa, const Tensor& x, const Tensor& gamma, const Tensor& beta) {
+  return declines_f32(isa, x, gamma, beta);
+}
+
+void layer_norm_forward_run(Isa isa, const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& y,
+                            const Tensor& mean, const Tensor& rstd, double eps) {
+  const Table& t = table(isa);
+  const int64_t n = x.size(-1), rows = x.numel() / std::max<int64_t>(n, 1);
+  const float* g = gamma.defined() ? cf(gamma) : nullptr;
+  const float* b = beta.defined() ? cf(beta) : nullptr;
+  runtime::parallel_for(0, rows, std::max<int64_t>(1, kRowGrainElems / std::max<int64_t>(n, 1)),
+                        [&](int64_t lo, int64_t hi) {
+                          t.layer_norm_rows(cf(x) + lo * n, g, b, mf(y) + lo * n, mf(mean) + lo, mf(rstd) + lo, hi - lo,
+                                            n, static_cast<float>(eps));
+                        });
+}
+
+// Blocks of kLayerNormBlock rows each sum their share of dgamma and dbeta apart;
+// the blocks are added in order, so the bits do not depend on the thread count.
+void layer_norm_backward_run(Isa isa, const LayerNormGrads& g) {
+  constexpr int64_t kLayerNormBlock = 32;
+  const Table& t = table(isa);
+  const int64_t n = g.x.size(-1), rows = g.x.numel() / std::max<int64_t>(n, 1);
+  const int64_t blocks = (rows + kLayerNormBlock - 1) / kLayerNormBlock;
+  const bool sums = g.dgamma.defined() || g.dbeta.defined();
+  std::vector<float> partial(sums ? static_cast<size_t>(blocks * 2 * n) : 0, 0.0f);
+  const float* gamma = g.gamma.defined() ? cf(g.gamma) : nullptr;
+  runtime::parallel_for(0, blocks, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t blk = lo; blk < hi; ++blk) {
+      const int64_t r0 = blk * kLayerNormBlock, r1 = std::min(rows, r0 + kLayerNormBlock);
+      float* pg = sums ? partial.data() + blk * 2 * n : nullptr;
+      t.layer_norm_backward_rows(cf(g.dy) + r0 * n, cf(g.x) + r0 * n, gamma, cf(g.mean) + r0, cf(g.rstd) + r0,
+                                 mf(g.dx) + r0 * n, pg, pg ? pg + n : nullptr, r1 - r0, n);
+    }
+  });
+  if (!sums)
+    return;
+  float* dgamma = g.dgamma.defined() ? mf(g.dgamma) : nullptr;
+  float* dbeta = g.dbeta.defined() ? mf(g.dbeta) : nullptr;
+  for (int64_t j = 0; j < n; ++j) {
+    float sg = 0, sb = 0;
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      sg += partial[blk * 2 * n + j];
+      sb += partial[blk * 2 * n + n + j];
+    }
+    if (dgamma)
+      dgamma[j] = sg;
+    if (dbeta)
+      dbeta[j] = sb;
+  }
+}
+
 // ---- fused attention -------------------------------------------------------------
 
 std::string attention_declines(Isa isa, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask) {

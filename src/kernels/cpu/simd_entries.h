@@ -7,6 +7,7 @@
 #include "cpu/simd_kernels.h"
 #include "loom/core/tensor.h"
 #include "loom/kernels/attention.h"
+#include "loom/kernels/nn_kernels.h"
 
 namespace loom::kernels::cpu::simd {
 
@@ -30,6 +31,11 @@ std::string bias_act_backward_declines(Isa isa, const Tensor& gy, const Tensor& 
                                        const Tensor& gbias);
 void bias_act_backward_run(Isa isa, Activation act, const Tensor& gy, const Tensor& saved, const Tensor& gz,
                            const Tensor& gbias);
+
+std::string layer_norm_declines(Isa isa, const Tensor& x, const Tensor& gamma, const Tensor& beta);
+void layer_norm_forward_run(Isa isa, const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& y,
+                            const Tensor& mean, const Tensor& rstd, double eps);
+void layer_norm_backward_run(Isa isa, const LayerNormGrads& g);
 
 std::string attention_declines(Isa isa, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask);
 void attention_forward_run(Isa isa, const AttentionShape& a, const Tensor& q, const Tensor& k, const Tensor& v,

@@ -79,6 +79,12 @@ struct Table {
   // grad_q, grad_k and grad_v.
   void (*attention_forward)(const AttentionHead& a);
   void (*attention_backward)(const AttentionHead& a);
+  // Layer norm over rows of n floats (loom/kernels/nn_kernels.h); gamma, beta may be
+  // null. The backward adds each row's dy * xhat and dy into pg and pb (when set).
+  void (*layer_norm_rows)(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                          int64_t rows, int64_t n, float eps);
+  void (*layer_norm_backward_rows)(const float* dy, const float* x, const float* gamma, const float* mean,
+                                   const float* rstd, float* dx, float* pg, float* pb, int64_t rows, int64_t n);
 };
 
 const Table& avx2_table();

@@ -4,6 +4,7 @@
 #include "cpu/simd_attention_impl.h"
 #include "cpu/simd_conv_impl.h"
 #include "cpu/simd_impl.h"
+#include "cpu/simd_layer_norm_impl.h"
 
 namespace loom::kernels::cpu::simd {
 namespace {
@@ -24,7 +25,9 @@ Table make_table(const char* name) {
           bytes_to_unit,
           adam_update,
           attention_forward,
-          attention_backward};
+          attention_backward,
+          layer_norm_rows,
+          layer_norm_backward_rows};
 }
 
 }  // namespace
