@@ -11,6 +11,7 @@ namespace loom::distributed {
 ModelAverager::ModelAverager(nn::Module& model, std::shared_ptr<Communicator> comm, DistMode mode, int64_t sync_every,
                              double alpha, AllreduceAlgorithm algorithm, const std::string& compress, double topk_ratio)
     : model_(model),
+      mirror_(model, "model averaging"),
       comm_(std::move(comm)),
       mode_(mode),
       sync_every_(sync_every),
@@ -18,14 +19,13 @@ ModelAverager::ModelAverager(nn::Module& model, std::shared_ptr<Communicator> co
       reducer_(comm_, algorithm, compress, topk_ratio) {
   LOOM_CHECK(mode == DistMode::localsgd || mode == DistMode::easgd, "ModelAverager: mode must be localsgd or easgd");
   LOOM_CHECK(sync_every >= 1, "--sync-every must be at least 1, got ", sync_every);
-  require_packed_f32(model, "model averaging");
   LOOM_CHECK(mode != DistMode::easgd || alpha_ * comm_->size() < 1.0 + 1e-9, "--easgd-alpha ", alpha_, " with ",
              comm_->size(), " ranks is unstable: alpha x ranks must be at most 1 (e.g. 0.9 / ranks)");
 }
 
 void ModelAverager::start() {
   broadcast_model(*comm_, model_);
-  anchor_ = model_.parameter_arena().clone();
+  anchor_ = mirror_.params().clone();
 }
 
 void ModelAverager::after_step(int64_t global_step, optim::Optimizer& optimizer) {
@@ -35,7 +35,7 @@ void ModelAverager::after_step(int64_t global_step, optim::Optimizer& optimizer)
 }
 
 void ModelAverager::average_round(optim::Optimizer& optimizer) {
-  Tensor arena = model_.parameter_arena();
+  Tensor arena = mirror_.params();
   float* x = arena.data<float>();
   float* a = anchor_.data<float>();
   const int64_t n = arena.numel();
@@ -60,7 +60,7 @@ void ModelAverager::average_round(optim::Optimizer& optimizer) {
       a[i] = c + moved * buf[i];
     }
   }
-  arena.bump_version();
+  mirror_.store_params();
   ++rounds_;
   dirty_ = false;
 }
@@ -104,7 +104,8 @@ void ModelAverager::finish(optim::Optimizer* optimizer) {
       average_round(*optimizer);
     }
   } else {
-    model_.parameter_arena().copy_(anchor_);
+    mirror_.params().copy_(anchor_);
+    mirror_.store_params();
   }
 }
 

@@ -192,15 +192,48 @@ std::unique_ptr<TrainingStrategy> make_strategy(const DistOptions& options, std:
   LOOM_THROW(ValueError, "make_strategy: --dist none has no strategy");
 }
 
-void require_packed_f32(const nn::Module& model, const char* strategy) {
+F32Mirror::F32Mirror(nn::Module& model, const char* strategy) : model_(model) {
   const auto& groups = model.arena_groups();
   LOOM_CHECK(!groups.empty(), strategy, ": the model's parameters must be packed (Module::pack_parameters)");
-  std::string dtypes;
+  for (const auto& g : groups) {
+    LOOM_CHECK(g.dtype == DType::f32 || g.dtype == DType::f64 || g.dtype == DType::bf16 || g.dtype == DType::f16,
+               strategy, ": parameters of dtype ", dtype_name(g.dtype),
+               " cannot be trained (f32, f64, bf16 and f16 can); DDP (--dist ddp) averages every dtype");
+    size_ += g.parameters.numel();
+  }
+  direct_ = groups.size() == 1 && groups[0].dtype == DType::f32;
+}
+
+Tensor F32Mirror::gather(bool gradients, Tensor& buffer) {
+  const auto& groups = model_.arena_groups();
+  if (direct_)
+    return gradients ? groups[0].gradients : groups[0].parameters;
+  if (!buffer.defined())
+    buffer = Tensor::empty({size_}, DType::f32);
+  int64_t at = 0;
+  for (const auto& g : groups) {
+    const Tensor& src = gradients ? g.gradients : g.parameters;
+    buffer.as_strided({src.numel()}, {1}, at).copy_(src);
+    at += src.numel();
+  }
+  return buffer;
+}
+
+Tensor F32Mirror::params() { return gather(false, params_); }
+Tensor F32Mirror::grads() { return gather(true, grads_); }
+
+void F32Mirror::store_params() {
+  const auto& groups = model_.arena_groups();
+  if (!direct_) {
+    LOOM_ASSERT(params_.defined());
+    int64_t at = 0;
+    for (const auto& g : groups) {
+      g.parameters.copy_(params_.as_strided({g.parameters.numel()}, {1}, at));
+      at += g.parameters.numel();
+    }
+  }
   for (const auto& g : groups)
-    dtypes += std::string(dtypes.empty() ? "" : ", ") + dtype_name(g.dtype);
-  if (groups.size() != 1 || groups[0].dtype != DType::f32)
-    LOOM_THROW(ValueError, strategy, ": parameters must all be f32, this model has ", dtypes,
-               "; DDP (--dist ddp) takes every dtype");
+    g.parameters.bump_version();
 }
 
 void broadcast_model(Communicator& comm, nn::Module& model, int root) {

@@ -26,6 +26,7 @@ struct ParameterServer::Shard {
 
 ParameterServer::ParameterServer(nn::Module& model, std::shared_ptr<Communicator> comm, const DistOptions& o)
     : model_(model),
+      mirror_(model, "parameter server"),
       comm_(std::move(comm)),
       servers_(o.servers),
       mode_(o.ps_mode),
@@ -37,8 +38,7 @@ ParameterServer::ParameterServer(nn::Module& model, std::shared_ptr<Communicator
   LOOM_CHECK(servers_ >= 1 && servers_ < comm_->size(), "--servers ", servers_, " with ", comm_->size(),
              " ranks: the parameter server needs at least one server and one worker rank (servers < ranks)");
   LOOM_CHECK(staleness_ >= 0, "--staleness must be >= 0, got ", staleness_);
-  require_packed_f32(model, "parameter server");
-  const int64_t n = model.parameter_arena().numel();
+  const int64_t n = mirror_.size();
   for (int s = 0; s < servers_; ++s) {
     lo_.push_back(n * s / servers_);
     hi_.push_back(n * (s + 1) / servers_);
@@ -53,14 +53,13 @@ ParameterServer::~ParameterServer() = default;
 
 void ParameterServer::start() {
   broadcast_model(*comm_, model_);
-  Tensor arena = model_.parameter_arena();
   if (!is_server())
     return;
   const int s = comm_->rank();
   const int64_t len = hi_[s] - lo_[s];
   shard_ = std::make_unique<Shard>();
   shard_->param = Tensor::empty({len});
-  std::memcpy(shard_->param.raw_data(), arena.data<float>() + lo_[s], len * sizeof(float));
+  std::memcpy(shard_->param.raw_data(), mirror_.params().data<float>() + lo_[s], len * sizeof(float));
   shard_->param.set_requires_grad(true);
   shard_->grad = Tensor::zeros({len});
   shard_->param.set_grad(shard_->grad);
@@ -157,8 +156,8 @@ void ParameterServer::serve(int64_t total_steps) {
 }
 
 void ParameterServer::push_pull(double lr) {
-  Tensor grads = model_.gradient_arena();
-  Tensor params = model_.parameter_arena();
+  Tensor grads = mirror_.grads();
+  Tensor params = mirror_.params();
   const float* g = grads.data<float>();
   float* p = params.data<float>();
   const bool lossy = compress_ != "none";
@@ -191,11 +190,11 @@ void ParameterServer::push_pull(double lr) {
   }
   for (int s = 0; s < servers_; ++s)
     comm_->recv(p + lo_[s], (hi_[s] - lo_[s]) * sizeof(float), s, kPsPull);
-  params.bump_version();
+  mirror_.store_params();
 }
 
 void ParameterServer::finish() {
-  Tensor arena = model_.parameter_arena();
+  Tensor arena = mirror_.params();
   std::vector<int64_t> counts(static_cast<size_t>(comm_->size()), 0);
   for (int s = 0; s < servers_; ++s)
     counts[s] = hi_[s] - lo_[s];
@@ -203,7 +202,7 @@ void ParameterServer::finish() {
   std::vector<float> all(static_cast<size_t>(arena.numel()));
   comm_->allgather(src, all.data(), counts, DType::f32);
   std::memcpy(arena.raw_data(), all.data(), all.size() * sizeof(float));
-  arena.bump_version();
+  mirror_.store_params();
 }
 
 }  // namespace loom::distributed

@@ -40,11 +40,11 @@ struct NormResult {
 NormResult run(const std::string& name, const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& dy) {
   const int64_t rows = x.size(0), n = x.size(1);
   NormResult r{Tensor::empty({rows, n}),
-        Tensor::empty({rows}),
-        Tensor::empty({rows}),
-        Tensor::empty({rows, n}),
-        gamma.defined() ? Tensor::full({n}, 9.0f) : Tensor(),
-        beta.defined() ? Tensor::full({n}, 9.0f) : Tensor()};
+               Tensor::empty({rows}),
+               Tensor::empty({rows}),
+               Tensor::empty({rows, n}),
+               gamma.defined() ? Tensor::full({n}, 9.0f) : Tensor(),
+               beta.defined() ? Tensor::full({n}, 9.0f) : Tensor()};
   entry(layer_norm_forward_kernels(), name).run(x, gamma, beta, r.y, r.mean, r.rstd, 1e-5);
   LayerNormGrads g{dy, x, gamma, r.mean, r.rstd, r.dx, r.dgamma, r.dbeta};
   entry(layer_norm_backward_kernels(), name).run(g);

@@ -47,6 +47,7 @@ class ModelAverager {
   void average_round(optim::Optimizer& optimizer);
   void average_optimizer_state(optim::Optimizer& optimizer);
   nn::Module& model_;
+  F32Mirror mirror_;  // NOTE [f32 master copy]
   std::shared_ptr<Communicator> comm_;
   DistMode mode_;
   int64_t sync_every_;

@@ -62,6 +62,7 @@ class ParameterServer {
  private:
   struct Shard;
   nn::Module& model_;
+  F32Mirror mirror_;  // NOTE [f32 master copy]
   std::shared_ptr<Communicator> comm_;
   int servers_;
   PsMode mode_;

@@ -146,10 +146,34 @@ class TrainingStrategy {
 std::unique_ptr<TrainingStrategy> make_strategy(const DistOptions& options, std::shared_ptr<Communicator> comm,
                                                 nn::Module& model, optim::Optimizer& optimizer);
 
-// Throws a ValueError naming `strategy` unless the model is packed into one f32
-// group: the parameter server and model averaging keep f32 state of their own
-// (DDP takes every dtype group).
-void require_packed_f32(const nn::Module& model, const char* strategy);
+// NOTE [f32 master copy]
+// The parameter server and model averaging keep f32 state of their own (a server's
+// shard and its optimizer, the averaging anchor). They see a model's parameters
+// and gradients as one flat f32 vector: for a model packed into one f32 arena
+// group that is the arena itself (no copy, no extra rounding); for one with other
+// or several dtype groups (f64, bf16, f16) it is an f32 copy of every group in
+// order, and updated parameters are written back, rounded once to each group's
+// dtype. Integer (quantized) parameters are refused by name: they are not trained.
+class F32Mirror {
+ public:
+  // The model must be packed (Module::pack_parameters); `strategy` names the user in errors.
+  F32Mirror(nn::Module& model, const char* strategy);
+  int64_t size() const { return size_; }
+  bool is_arena() const { return direct_; }
+  // The parameters as flat f32, refreshed from the model.
+  Tensor params();
+  // The gradients as flat f32, refreshed from the model.
+  Tensor grads();
+  // Writes params() (after the caller changed it) back into the model's groups.
+  void store_params();
+
+ private:
+  Tensor gather(bool gradients, Tensor& buffer);
+  nn::Module& model_;
+  bool direct_ = false;
+  int64_t size_ = 0;
+  Tensor params_, grads_;  // the f32 copies (mixed dtypes only)
+};
 // Rank `root`'s parameters (the packed arena) and float buffers to every rank.
 void broadcast_model(Communicator& comm, nn::Module& model, int root = 0);
 
