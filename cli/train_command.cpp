@@ -84,6 +84,10 @@ Prepared prepare_text(const TrainOptions& o, const io::ModelDescription& model) 
   const int64_t context = model.input_shape[0];
   const std::string path = o.data_dir == kDefaultImageData ? kDefaultTextData : o.data_dir;
   const data::TextCorpus corpus = data::read_text_corpus(path);
+  for (const auto& [split, bytes] : {std::pair{"training", corpus.train}, std::pair{"validation", corpus.validation}})
+    LOOM_CHECK(bytes.numel() > context, path, ": the ", split, " split has ", bytes.numel(),
+               " bytes, fewer than one window of ", context, " tokens and its next token (", context + 1,
+               "); the validation split is the last 10% of the text, so give at least ", 10 * (context + 1), " bytes");
   Prepared p;
   p.train = take_prefix(std::make_shared<data::TokenWindows>(corpus.train, context), o.train_samples);
   p.held_out = take_prefix(std::make_shared<data::TokenWindows>(corpus.validation, context, context), o.test_samples);
