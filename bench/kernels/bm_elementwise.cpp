@@ -21,7 +21,7 @@ using loom::kernels::BinaryOp;
 using loom::kernels::ReduceOp;
 using loom::kernels::UnaryOp;
 
-enum class Kind { memcpy_, add, relu, exp, sum };
+enum class Kind { memcpy_, add, relu, exp, gelu, sum };
 enum class Path { loom, reference };
 
 void run(benchmark::State& state, Kind kind, Path path) {
@@ -53,8 +53,9 @@ void run(benchmark::State& state, Kind kind, Path path) {
         bytes = 12;
         break;
       case Kind::relu:
-      case Kind::exp: {
-        const UnaryOp op = kind == Kind::relu ? UnaryOp::relu : UnaryOp::exp;
+      case Kind::exp:
+      case Kind::gelu: {
+        const UnaryOp op = kind == Kind::relu ? UnaryOp::relu : kind == Kind::exp ? UnaryOp::exp : UnaryOp::gelu;
         if (path == Path::loom)
           unary(op, a, d, 0, 0);
         else
@@ -83,7 +84,7 @@ const int registered = [] {
       const std::string tag =
           "/" + std::string(n < (1 << 20) ? "L2" : "DRAM") + "/n:" + std::to_string(n) + "/thr:" + std::to_string(t);
       const std::pair<const char*, Kind> kinds[] = {
-          {"memcpy", Kind::memcpy_}, {"add", Kind::add}, {"relu", Kind::relu}, {"exp", Kind::exp}, {"sum", Kind::sum}};
+          {"memcpy", Kind::memcpy_}, {"add", Kind::add}, {"relu", Kind::relu}, {"exp", Kind::exp}, {"gelu", Kind::gelu}, {"sum", Kind::sum}};
       for (auto [name, kind] : kinds)
         for (Path path : {Path::loom, Path::reference}) {
           if (kind == Kind::memcpy_ && path == Path::reference)
