@@ -235,7 +235,8 @@ void attention_forward(const AttentionHead& a) {
           correction[r] = 1;
           continue;
         }
-        correction[r] = scalar_exp(m[r] - mnew);
+        // The first tile a row sees has nothing to correct (and no exp to wait for).
+        correction[r] = m[r] == neg_inf() ? 0.0f : (m[r] == mnew ? 1.0f : scalar_exp(m[r] - mnew));
         l[r] = l[r] * correction[r] + exp_row(row, n, mnew);
         m[r] = mnew;
         cols = n > cols ? n : cols;
