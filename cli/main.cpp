@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "loom " LOOM_VERSION_STRING);
   app.footer(
-      "Every command that computes (train, eval, infer, data inspect|pack|preprocess) takes --threads N, and "
+      "Every command that computes (train, eval, infer, generate, data inspect|pack|preprocess) takes --threads N, and "
       "info --threads N prints the budget it gives; without it, LOOM_NUM_THREADS, else the cores this process may "
       "use divided by the MPI ranks on this node.");
 
