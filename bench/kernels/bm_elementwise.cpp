@@ -83,8 +83,9 @@ const int registered = [] {
     for (int64_t t : {1, 2}) {
       const std::string tag =
           "/" + std::string(n < (1 << 20) ? "L2" : "DRAM") + "/n:" + std::to_string(n) + "/thr:" + std::to_string(t);
-      const std::pair<const char*, Kind> kinds[] = {
-          {"memcpy", Kind::memcpy_}, {"add", Kind::add}, {"relu", Kind::relu}, {"exp", Kind::exp}, {"gelu", Kind::gelu}, {"sum", Kind::sum}};
+      const std::pair<const char*, Kind> kinds[] = {{"memcpy", Kind::memcpy_}, {"add", Kind::add},
+                                                    {"relu", Kind::relu},      {"exp", Kind::exp},
+                                                    {"gelu", Kind::gelu},      {"sum", Kind::sum}};
       for (auto [name, kind] : kinds)
         for (Path path : {Path::loom, Path::reference}) {
           if (kind == Kind::memcpy_ && path == Path::reference)

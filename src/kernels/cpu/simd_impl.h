@@ -99,7 +99,7 @@ inline R vsigmoid(R x) { return V::div(V::set1(1.0f), V::add(V::set1(1.0f), vexp
 // results below the smallest normal float may flush to 0:
 // vexp's polynomial with one 2^n scaling and none of its NaN, overflow and
 // denormal handling (GELU's Gaussian factors need nothing more, and it is most
-// of their cost). x is clamped at -87, so 2^n stays a normal number.
+// of their cost). Below -87 it gives 0, so 2^n stays a normal number.
 inline R vexp_nonpositive(R x) {
   const R t0 = V::max(x, V::set1(-87.0f));
   const R n = V::round(V::mul(t0, V::set1(1.44269504088896341f)));
@@ -112,7 +112,7 @@ inline R vexp_nonpositive(R x) {
   p = V::fmadd(p, t, V::set1(1.6666665459E-1f));
   p = V::fmadd(p, t, V::set1(5.0000001201E-1f));
   p = V::fmadd(p, V::mul(t, t), V::add(t, V::set1(1.0f)));
-  return V::mul(p, V::pow2i(n));
+  return V::keep(V::gt(x, V::set1(-87.0f)), V::mul(p, V::pow2i(n)));  // 0 below, as vexp underflows
 }
 
 // The standard normal CDF, Phi(x) = erfc(-x / sqrt 2) / 2, with erfc from
