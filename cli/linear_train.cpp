@@ -90,14 +90,16 @@ int run_linear_train(const TrainOptions& o) {
   distributed::LinearModelOptions lm;
   lm.logistic = logistic;
   lm.lr = o.lr.value_or(logistic ? 0.5 : 0.1);
-  lm.iterations = o.epochs.value_or(100);
+  // Full-batch gradient descent takes one step an iteration: --steps and --epochs both count them.
+  lm.iterations = o.steps.value_or(o.epochs.value_or(100));
   lm.l2 = o.weight_decay;
   if (!quiet) {
     std::printf("%s: %lld training rows, %lld features after preprocessing%s\n", o.data_dir.c_str(),
                 static_cast<long long>(n), static_cast<long long>(d),
                 logistic ? (", positive class '" + t.meta.classes[1] + "'").c_str() : "");
-    std::printf("training %s by full-batch gradient descent: lr %g, %lld iterations (--epochs), l2 %g, %d rank%s\n",
-                what.c_str(), lm.lr, static_cast<long long>(lm.iterations), lm.l2, world, world > 1 ? "s" : "");
+    std::printf(
+        "training %s by full-batch gradient descent: lr %g, %lld iterations (--epochs or --steps), l2 %g, %d rank%s\n",
+        what.c_str(), lm.lr, static_cast<long long>(lm.iterations), lm.l2, world, world > 1 ? "s" : "");
   }
   const uint64_t bytes_before = comm ? comm->bytes_sent() : 0;
   const auto t0 = std::chrono::steady_clock::now();

@@ -115,6 +115,13 @@ TEST_F(DistCli, LinearAndLogisticRegressionOnTwoRanksEqualOneProcess) {
     else
       EXPECT_LT(s["validation_rmse"].get<double>(), 0.5);
   }
+  // --steps counts the same iterations as --epochs here (one step each).
+  const std::string csv = write_table(tmp_, false), by_epochs = tmp_.file("e.json"), by_steps = tmp_.file("s.json");
+  const std::string base = "--model linear --data " + csv + " --target target --quiet --metrics ";
+  ASSERT_EQ(loom_train(0, base + by_epochs + " --epochs 30").exit_code, 0);
+  ASSERT_EQ(loom_train(0, base + by_steps + " --steps 30").exit_code, 0);
+  EXPECT_EQ(read_metrics(by_epochs)["weights"], read_metrics(by_steps)["weights"]);
+  EXPECT_EQ(read_metrics(by_steps)["losses"].size(), read_metrics(by_epochs)["losses"].size());
   auto bad = loom_train(2, "--model logistic --data " + write_table(tmp_, false) + " --target target --quiet");
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.output.find("two classes"), std::string::npos) << bad.output;
