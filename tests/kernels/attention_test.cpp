@@ -19,14 +19,7 @@ using cpu::simd::Isa;
 class AttentionKernels : public testing::IsaTest {};
 INSTANTIATE_TEST_SUITE_P(Isa, AttentionKernels, ::testing::Values(Isa::avx512, Isa::avx2), testing::isa_case_name);
 
-// The list's entry of that name (the ISA's, or "cpu_reference").
-template <typename List>
-const typename List::Entry& entry(const List& list, const std::string& name) {
-  for (const auto& e : list.entries())
-    if (e.name == name)
-      return e;
-  throw std::runtime_error("no entry " + name);
-}
+using testing::kernel_entry;
 
 struct Case {
   int64_t b, h, t, s, d, dv;
@@ -87,8 +80,8 @@ TEST_P(AttentionKernels, MatchReferenceForwardAndBackward) {
     const std::string what = "case t=" + std::to_string(c.t) + " s=" + std::to_string(c.s);
     Tensor out_ref = Tensor::empty({c.b, c.h, c.t, c.dv}), lse_ref = Tensor::empty({c.b, c.h, c.t});
     Tensor out = Tensor::empty({c.b, c.h, c.t, c.dv}), lse = Tensor::empty({c.b, c.h, c.t});
-    const auto& forward = entry(attention_forward_kernels(), isa_name());
-    const auto& forward_ref = entry(attention_forward_kernels(), "cpu_reference");
+    const auto& forward = kernel_entry(attention_forward_kernels(), isa_name());
+    const auto& forward_ref = kernel_entry(attention_forward_kernels(), "cpu_reference");
     forward_ref.run(a, q, k, v, mask, out_ref, lse_ref);
     ASSERT_EQ(forward.declines(a, q, k, v, mask, out, lse), "");
     forward.run(a, q, k, v, mask, out, lse);
@@ -109,8 +102,8 @@ TEST_P(AttentionKernels, MatchReferenceForwardAndBackward) {
     simd.grad_q = Tensor::full(q.shape(), 7.0f);  // overwritten, not accumulated
     simd.grad_k = Tensor::full(k.shape(), 7.0f);
     simd.grad_v = Tensor::full(v.shape(), 7.0f);
-    entry(attention_backward_kernels(), "cpu_reference").run(a, ref);
-    entry(attention_backward_kernels(), isa_name()).run(a, simd);
+    kernel_entry(attention_backward_kernels(), "cpu_reference").run(a, ref);
+    kernel_entry(attention_backward_kernels(), isa_name()).run(a, simd);
     expect_close(simd.grad_q, ref.grad_q, 5e-5, what + " grad q");
     expect_close(simd.grad_k, ref.grad_k, 5e-5, what + " grad k");
     expect_close(simd.grad_v, ref.grad_v, 5e-5, what + " grad v");

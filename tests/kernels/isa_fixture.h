@@ -4,6 +4,7 @@
 // the selection it found, so cases do not leak their ISA into later tests.
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
 
 #include "kernels/cpu/simd_kernels.h"
@@ -27,6 +28,15 @@ class IsaTest : public ::testing::TestWithParam<cpu::simd::Isa> {
  private:
   cpu::simd::Isa saved_ = cpu::simd::Isa::avx512;
 };
+
+// The entry of a kernel list by name: an ISA's ("avx512", "avx2") or "cpu_reference".
+template <typename List>
+const typename List::Entry& kernel_entry(const List& list, const std::string& name) {
+  for (const auto& e : list.entries())
+    if (e.name == name)
+      return e;
+  throw std::runtime_error("no kernel list entry named " + name);
+}
 
 // Names the cases ".../avx512", ".../avx2", ".../reference".
 inline std::string isa_case_name(const ::testing::TestParamInfo<cpu::simd::Isa>& info) {

@@ -18,13 +18,7 @@ using cpu::simd::Isa;
 class LayerNormKernels : public testing::IsaTest {};
 INSTANTIATE_TEST_SUITE_P(Isa, LayerNormKernels, ::testing::Values(Isa::avx512, Isa::avx2), testing::isa_case_name);
 
-template <typename List>
-const typename List::Entry& entry(const List& list, const std::string& name) {
-  for (const auto& e : list.entries())
-    if (e.name == name)
-      return e;
-  throw std::runtime_error("no entry " + name);
-}
+using testing::kernel_entry;
 
 void expect_close(const Tensor& got, const Tensor& want, double tol, const std::string& what) {
   auto g = got.to_vector<float>(), w = want.to_vector<float>();
@@ -45,9 +39,9 @@ NormResult run(const std::string& name, const Tensor& x, const Tensor& gamma, co
                Tensor::empty({rows, n}),
                gamma.defined() ? Tensor::full({n}, 9.0f) : Tensor(),
                beta.defined() ? Tensor::full({n}, 9.0f) : Tensor()};
-  entry(layer_norm_forward_kernels(), name).run(x, gamma, beta, r.y, r.mean, r.rstd, 1e-5);
+  kernel_entry(layer_norm_forward_kernels(), name).run(x, gamma, beta, r.y, r.mean, r.rstd, 1e-5);
   LayerNormGrads g{dy, x, gamma, r.mean, r.rstd, r.dx, r.dgamma, r.dbeta};
-  entry(layer_norm_backward_kernels(), name).run(g);
+  kernel_entry(layer_norm_backward_kernels(), name).run(g);
   return r;
 }
 

@@ -110,17 +110,19 @@ OpOutput attention_forward(OpId id, const Inputs& in, const AttentionAttrs& a) {
   if (out.numel() > 0)
     kernels::attention_forward_kernels()(shape, q, k, v, mask, out, lse);
   return {out, [shape, q, k, v, mask, saved = out.detach(), lse](const Tensor& g) {
-            kernels::AttentionGrads grads;
-            grads.q = q;
-            grads.k = k;
-            grads.v = v;
-            grads.mask = mask;
-            grads.out = saved;
-            grads.lse = lse;
-            grads.grad_out = with_unit_last_stride(g);
-            grads.grad_q = heads_interleaved(shape.b, shape.h, shape.t, shape.d, q.dtype(), q.device());
-            grads.grad_k = heads_interleaved(shape.b, shape.h, shape.s, shape.d, q.dtype(), q.device());
-            grads.grad_v = heads_interleaved(shape.b, shape.h, shape.s, shape.dv, q.dtype(), q.device());
+            auto grad_of = [&](int64_t rows, int64_t cols) {
+              return heads_interleaved(shape.b, shape.h, rows, cols, q.dtype(), q.device());
+            };
+            const kernels::AttentionGrads grads{q,
+                                                k,
+                                                v,
+                                                mask,
+                                                saved,
+                                                lse,
+                                                with_unit_last_stride(g),
+                                                grad_of(shape.t, shape.d),
+                                                grad_of(shape.s, shape.d),
+                                                grad_of(shape.s, shape.dv)};
             if (grads.grad_k.numel() > 0 || grads.grad_v.numel() > 0 || grads.grad_q.numel() > 0)
               kernels::attention_backward_kernels()(shape, grads);
             return std::vector<Tensor>{grads.grad_q, grads.grad_k, grads.grad_v, Tensor()};
@@ -173,16 +175,16 @@ OpOutput qkv_attention_forward(OpId id, const Inputs& in, const QkvAttentionAttr
     kernels::attention_forward_kernels()(shape, q, k, v, Tensor(), o, lse);
   return {out, [shape, x, q, k, v, saved = o.detach(), lse, heads_of](const Tensor& g) {
             Tensor gx = Tensor::empty(x.shape(), x.dtype(), x.device());
-            kernels::AttentionGrads grads;
-            grads.q = q;
-            grads.k = k;
-            grads.v = v;
-            grads.out = saved;
-            grads.lse = lse;
-            grads.grad_out = heads_of(g.contiguous(), 0, 1);
-            grads.grad_q = heads_of(gx, 0, 3);
-            grads.grad_k = heads_of(gx, 1, 3);
-            grads.grad_v = heads_of(gx, 2, 3);
+            const kernels::AttentionGrads grads{q,
+                                                k,
+                                                v,
+                                                Tensor(),
+                                                saved,
+                                                lse,
+                                                heads_of(g.contiguous(), 0, 1),
+                                                heads_of(gx, 0, 3),
+                                                heads_of(gx, 1, 3),
+                                                heads_of(gx, 2, 3)};
             if (gx.numel() > 0)
               kernels::attention_backward_kernels()(shape, grads);
             return std::vector<Tensor>{gx};

@@ -25,4 +25,22 @@ std::string declines_unless_cpu_float(const Tensor& first, const Ts&... rest) {
 
 using ::loom::dispatch_float;
 
+// Layer norm's weight gradients from per-row-block partial sums laid out as
+// [blocks][dgamma n | dbeta n], added block by block in order (so the bits do not
+// depend on how blocks went to threads); dgamma or dbeta may be null.
+template <typename T>
+void sum_row_blocks(const T* partial, int64_t blocks, int64_t n, T* dgamma, T* dbeta) {
+  for (int64_t j = 0; j < n; ++j) {
+    T sg = 0, sb = 0;
+    for (int64_t b = 0; b < blocks; ++b) {
+      sg += partial[b * 2 * n + j];
+      sb += partial[b * 2 * n + n + j];
+    }
+    if (dgamma)
+      dgamma[j] = sg;
+    if (dbeta)
+      dbeta[j] = sb;
+  }
+}
+
 }  // namespace loom::kernels::cpu

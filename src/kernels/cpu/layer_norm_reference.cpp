@@ -96,17 +96,7 @@ void backward(const LayerNormGrads& g) {
   });
   if (!sums)
     return;
-  for (int64_t j = 0; j < n; ++j) {
-    T sg = 0, sb = 0;
-    for (int64_t b = 0; b < blocks; ++b) {
-      sg += partial[b * 2 * n + j];
-      sb += partial[b * 2 * n + n + j];
-    }
-    if (dgamma)
-      dgamma[j] = sg;
-    if (dbeta)
-      dbeta[j] = sb;
-  }
+  sum_row_blocks(partial.data(), blocks, n, dgamma, dbeta);
 }
 
 }  // namespace

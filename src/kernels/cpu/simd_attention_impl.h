@@ -28,16 +28,6 @@ inline float scalar_exp(float x) { return lane0(vexp(V::set1(x))); }
 inline float scalar_log(float x) { return lane0(vlog(V::set1(x))); }
 inline int64_t clamp_to(int64_t x, int64_t lo, int64_t hi) { return x < lo ? lo : (x > hi ? hi : x); }
 
-inline float dot(const float* a, const float* b, int64_t n) {
-  R acc = V::zero();
-  int64_t i = 0;
-  for (; i + W <= n; i += W)
-    acc = V::fmadd(V::load(a + i), V::load(b + i), acc);
-  if (i < n)
-    acc = V::fmadd(V::load_tail(a + i, n - i), V::load_tail(b + i, n - i), acc);
-  return V::hsum(acc);
-}
-
 inline void zero_rows(float* x, int64_t ld, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c)
@@ -284,7 +274,7 @@ void attention_backward(const AttentionHead& a) {
       lse[r] = a.lse[i];
       ends[r] = lse[r] == neg_inf() ? 0 : visible_keys(a, i);
       end = ends[r] > end ? ends[r] : end;
-      di[r] = dot(a.grad_out + i * a.grad_out_ld, a.out + i * a.out_ld, a.dv);
+      di[r] = vdot(a.grad_out + i * a.grad_out_ld, a.out + i * a.out_ld, a.dv);
     }
     for (int64_t j0 = 0; j0 < end; j0 += kCols) {
       const int64_t tile_cols = clamp_to(end - j0, 0, kCols);

@@ -410,19 +410,8 @@ void layer_norm_backward_run(Isa isa, const LayerNormGrads& g) {
   });
   if (!sums)
     return;
-  float* dgamma = g.dgamma.defined() ? mf(g.dgamma) : nullptr;
-  float* dbeta = g.dbeta.defined() ? mf(g.dbeta) : nullptr;
-  for (int64_t j = 0; j < n; ++j) {
-    float sg = 0, sb = 0;
-    for (int64_t blk = 0; blk < blocks; ++blk) {
-      sg += partial[blk * 2 * n + j];
-      sb += partial[blk * 2 * n + n + j];
-    }
-    if (dgamma)
-      dgamma[j] = sg;
-    if (dbeta)
-      dbeta[j] = sb;
-  }
+  sum_row_blocks(partial.data(), blocks, n, g.dgamma.defined() ? mf(g.dgamma) : nullptr,
+                 g.dbeta.defined() ? mf(g.dbeta) : nullptr);
 }
 
 // ---- fused attention -------------------------------------------------------------

@@ -26,12 +26,11 @@ constexpr int64_t W = V::W;
 
 // exp(x): n = round(x / ln2), r = x - n ln2, e^r by a degree-6 polynomial, times 2^n
 // applied in two halves so results down to the denormals come out right.
-inline R vexp(R x) {
-  const M nan = V::unord(x, x);
-  const M over = V::gt(x, V::set1(88.72283935546875f));
-  R t = V::min(V::max(x, V::set1(-104.0f)), V::set1(88.72283935546875f));
-  const R n = V::round(V::mul(t, V::set1(1.44269504088896341f)));
-  t = V::fnmadd(n, V::set1(0.693359375f), t);
+// e^r for r = x - n ln2 with n = round(x / ln2) (set in n): the shared core of
+// vexp and vexp_nonpositive, which differ only in how they apply 2^n.
+inline R exp_reduced(R x, R& n) {
+  n = V::round(V::mul(x, V::set1(1.44269504088896341f)));
+  R t = V::fnmadd(n, V::set1(0.693359375f), x);
   t = V::fnmadd(n, V::set1(-2.12194440e-4f), t);
   R p = V::set1(1.9875691500E-4f);
   p = V::fmadd(p, t, V::set1(1.3981999507E-3f));
@@ -39,7 +38,14 @@ inline R vexp(R x) {
   p = V::fmadd(p, t, V::set1(4.1665795894E-2f));
   p = V::fmadd(p, t, V::set1(1.6666665459E-1f));
   p = V::fmadd(p, t, V::set1(5.0000001201E-1f));
-  p = V::fmadd(p, V::mul(t, t), V::add(t, V::set1(1.0f)));
+  return V::fmadd(p, V::mul(t, t), V::add(t, V::set1(1.0f)));
+}
+
+inline R vexp(R x) {
+  const M nan = V::unord(x, x);
+  const M over = V::gt(x, V::set1(88.72283935546875f));
+  R n;
+  const R p = exp_reduced(V::min(V::max(x, V::set1(-104.0f)), V::set1(88.72283935546875f)), n);
   const R h = V::floor(V::mul(n, V::set1(0.5f)));
   R y = V::mul(V::mul(p, V::pow2i(h)), V::pow2i(V::sub(n, h)));
   y = V::select(over, V::set1(__builtin_inff()), y);
@@ -101,18 +107,20 @@ inline R vsigmoid(R x) { return V::div(V::set1(1.0f), V::add(V::set1(1.0f), vexp
 // denormal handling (GELU's Gaussian factors need nothing more, and it is most
 // of their cost). Below -87 it gives 0, so 2^n stays a normal number.
 inline R vexp_nonpositive(R x) {
-  const R t0 = V::max(x, V::set1(-87.0f));
-  const R n = V::round(V::mul(t0, V::set1(1.44269504088896341f)));
-  R t = V::fnmadd(n, V::set1(0.693359375f), t0);
-  t = V::fnmadd(n, V::set1(-2.12194440e-4f), t);
-  R p = V::set1(1.9875691500E-4f);
-  p = V::fmadd(p, t, V::set1(1.3981999507E-3f));
-  p = V::fmadd(p, t, V::set1(8.3334519073E-3f));
-  p = V::fmadd(p, t, V::set1(4.1665795894E-2f));
-  p = V::fmadd(p, t, V::set1(1.6666665459E-1f));
-  p = V::fmadd(p, t, V::set1(5.0000001201E-1f));
-  p = V::fmadd(p, V::mul(t, t), V::add(t, V::set1(1.0f)));
+  R n;
+  const R p = exp_reduced(V::max(x, V::set1(-87.0f)), n);
   return V::keep(V::gt(x, V::set1(-87.0f)), V::mul(p, V::pow2i(n)));  // 0 below, as vexp underflows
+}
+
+// sum a[i] b[i] over [0, n), in a fixed order.
+inline float vdot(const float* a, const float* b, int64_t n) {
+  R acc = V::zero();
+  int64_t i = 0;
+  for (; i + W <= n; i += W)
+    acc = V::fmadd(V::load(a + i), V::load(b + i), acc);
+  if (i < n)
+    acc = V::fmadd(V::load_tail(a + i, n - i), V::load_tail(b + i, n - i), acc);
+  return V::hsum(acc);
 }
 
 // The standard normal CDF, Phi(x) = erfc(-x / sqrt 2) / 2, with erfc from
@@ -448,13 +456,7 @@ void softmax_backward_row(const float* y, const float* g, float* d, int64_t n, b
     return;
   }
   // dx = y * (g - sum(g * y))
-  R acc = V::zero();
-  int64_t i = 0;
-  for (; i + W <= n; i += W)
-    acc = V::fmadd(V::load(g + i), V::load(y + i), acc);
-  if (i < n)
-    acc = V::fmadd(V::load_tail(g + i, n - i), V::load_tail(y + i, n - i), acc);
-  const R dot = V::set1(V::hsum(acc));
+  const R dot = V::set1(vdot(g, y, n));
   map2(y, g, d, n, Operands::vv, [dot](R yv, R gv) { return V::mul(yv, V::sub(gv, dot)); });
 }
 
