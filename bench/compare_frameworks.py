@@ -9,12 +9,13 @@ samples/s at batch 256, for
   - PyTorch 2.x eager and torch.compile (compile time apart: the first step's),
   - ONNX Runtime on the model exported from PyTorch (default CPU provider, the
     same threads; inference only),
+  - OpenVINO's CPU plugin on the same exported model (compiled for batch 256),
   - Debian's PyTorch eager as a second column.
 A round is kept only when both cores are there (bench/compare_pytorch.py's check);
 each cell is the best of the kept rounds, and the inference spread (worst / best)
 is printed beside it, since a second thread must pay every time.
 
-PyTorch 2.x and ONNX Runtime come from .venv-torch2 (bench/setup_torch2_venv.sh).
+PyTorch 2.x, ONNX Runtime and OpenVINO come from .venv-torch2 (bench/setup_torch2_venv.sh).
 
 usage: python3 bench/compare_frameworks.py [--loom build/cli/loom] [--rounds 5] [--threads 1 2]
                                            [--models mlp cnn] [--samples 12800]
@@ -49,6 +50,31 @@ def build(kind):
     return model, torch.optim.Adam(model.parameters(), lr=1e-3)
 
 
+def ort_session(path, threads):
+    """ONNX Runtime's default CPU provider on `threads` intra-op threads."""
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    return (lambda batch: sess.run(None, {"x": batch})[0]), ort.__version__
+
+
+def openvino_session(path, threads):
+    """OpenVINO's CPU plugin, compiled for the inference batch (a static shape, as a
+    server would deploy it), latency hint, f32, `threads` inference threads."""
+    import openvino as ov
+    core = ov.Core()
+    model = core.read_model(path)
+    model.reshape({"x": [cp.INFER_BATCH, 1, 28, 28]})
+    # f32, as the other columns: on a CPU with AVX512-BF16 OpenVINO would otherwise
+    # run in bf16 (slower here, without AMX, and not the same numbers).
+    compiled = core.compile_model(model, "CPU", {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY",
+                                                 "INFERENCE_PRECISION_HINT": "f32"})
+    request = compiled.create_infer_request()
+    return (lambda batch: request.infer({0: batch})[0]), ov.__version__
+
+
 def worker(kind, threads, samples, mode, out_path):
     """One framework's run, in the interpreter that has it."""
     import numpy as np
@@ -61,25 +87,21 @@ def worker(kind, threads, samples, mode, out_path):
     y = torch.from_numpy(labels.astype(np.int64))
     model, opt = build(kind)
     r = {"torch": torch.__version__}
-    if mode == "ort":
-        import onnxruntime as ort
+    if mode in ("ort", "openvino"):
         model.eval()
+        xs = x.numpy()
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "m.onnx")
             kw = {"dynamo": False} if "dynamo" in torch.onnx.export.__code__.co_varnames else {}
             torch.onnx.export(model, (x[:cp.INFER_BATCH],), path, input_names=["x"], output_names=["y"],
                               dynamic_axes={"x": {0: "n"}, "y": {0: "n"}}, **kw)
-            so = ort.SessionOptions()
-            so.intra_op_num_threads = threads
-            so.inter_op_num_threads = 1
-            sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-        xs = x.numpy()
-        sess.run(None, {"x": xs[:cp.INFER_BATCH]})
+            run, version = (ort_session if mode == "ort" else openvino_session)(path, threads)
+        run(xs[:cp.INFER_BATCH])
         start = time.perf_counter()
         for i in range(0, len(xs), cp.INFER_BATCH):
-            sess.run(None, {"x": xs[i:i + cp.INFER_BATCH]})[0].argmax(1)
+            run(xs[i:i + cp.INFER_BATCH]).argmax(1)
         r["infer"] = len(xs) / (time.perf_counter() - start)
-        r["ort"] = ort.__version__
+        r[mode] = version
     else:
         step_model = torch.compile(model) if mode == "compile" else model
         loss_fn = nn.CrossEntropyLoss()
@@ -140,7 +162,8 @@ def main():
         return
     columns = [("loom", None, None)]
     if os.path.exists(VENV):
-        columns += [("torch2 eager", VENV, "eager"), ("torch2 compile", VENV, "compile"), ("onnxruntime", VENV, "ort")]
+        columns += [("torch2 eager", VENV, "eager"), ("torch2 compile", VENV, "compile"), ("onnxruntime", VENV, "ort"),
+                    ("openvino", VENV, "openvino")]
     columns.append(("debian torch eager", DEBIAN, "eager"))
     results = {}  # (kind, threads, column) -> list of runs
     for rnd in range(a.rounds):

@@ -29,7 +29,8 @@ using Conv2dBackwardWeightKernels = KernelList<void(const Window2d&, const Tenso
 Conv2dBackwardWeightKernels& conv2d_backward_weight_kernels();
 
 // max_pool2d_forward(g, x, y, argmax i32 [n,c,oh,ow] = flat index into h*w; i32 halves
-// the traffic of i64, and pool_geometry_of checks that h*w fits)
+// the traffic of i64, and pool_geometry_of checks that h*w fits). argmax may be
+// undefined: a forward that records no backward does not need the indices.
 using MaxPoolForwardKernels = KernelList<void(const Window2d&, const Tensor&, const Tensor&, const Tensor&)>;
 MaxPoolForwardKernels& max_pool2d_forward_kernels();
 // max_pool2d_backward(g, grad_y, argmax, grad_x) (overwrites grad_x)

@@ -133,7 +133,11 @@ OpOutput max_pool2d_forward(OpId, const Inputs& in, const Pool2dOptions& o) {
   Window2d g = pool_geometry(TensorMeta::of(x), o, "max_pool2d");
   Tensor xc = x.contiguous();
   Tensor y = Tensor::empty({g.n, g.c, g.oh, g.ow}, x.dtype(), x.device());
-  Tensor argmax = Tensor::empty({g.n, g.c, g.oh, g.ow}, DType::i32, x.device());
+  // NOTE [Pool indices]
+  // Max pooling's winner indices are written only when the forward will record a
+  // backward (autograd::needs_grad, the test dispatch applies): inference and
+  // no-grad evaluation skip a quarter of the pooled input's traffic in int32 writes.
+  Tensor argmax = autograd::needs_grad({x}) ? Tensor::empty({g.n, g.c, g.oh, g.ow}, DType::i32, x.device()) : Tensor();
   kernels::max_pool2d_forward_kernels()(g, xc, y, argmax);
   return {y, [g, argmax, xs = x.shape(), dtype = x.dtype()](const Tensor& gy) {
             Tensor gx = Tensor::empty(xs, dtype);
@@ -348,7 +352,8 @@ OpOutput conv_pool_forward(OpId, const Inputs& in, const ConvPoolAttrs& a) {
   Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
   const DType dtype = x.dtype();
   Tensor y = Tensor::empty({gc.n, gc.oc, s.pool.oh, s.pool.ow}, dtype, x.device());
-  s.argmax = Tensor::empty(y.shape(), DType::i32, x.device());
+  if (autograd::needs_grad({x, weight, bias}))  // NOTE [Pool indices]
+    s.argmax = Tensor::empty(y.shape(), DType::i32, x.device());
   const int64_t image_bytes = gc.oc * gc.oh * gc.ow * static_cast<int64_t>(dtype_size(dtype));
   s.step = std::max<int64_t>(1, kStepBytes / image_bytes);
   s.parts = std::max<int64_t>(1, std::min<int64_t>(runtime::num_threads(), gc.n));
@@ -359,7 +364,8 @@ OpOutput conv_pool_forward(OpId, const Inputs& in, const ConvPoolAttrs& a) {
     Tensor buf = batch_rows(bufs, t * s.step, m);
     kernels::conv2d_forward_kernels()(with_batch(gc, m), batch_rows(s.x, lo, m), s.weight, bc, buf);
     Tensor y_step = batch_rows(y, lo, m);
-    kernels::max_pool2d_forward_kernels()(with_batch(s.pool, m), buf, y_step, batch_rows(s.argmax, lo, m));
+    kernels::max_pool2d_forward_kernels()(with_batch(s.pool, m), buf, y_step,
+                                          s.argmax.defined() ? batch_rows(s.argmax, lo, m) : Tensor());
     if (act == Activation::relu)
       kernels::unary_kernels()(kernels::UnaryOp::relu, y_step, y_step, 0.0, 0.0);
   });

@@ -195,6 +195,15 @@ void register_cpu_kernels(KernelLists& lists) {
   }
   {
     auto& l = lists.max_pool2d_forward;
+    for (Isa isa : kSimdIsas)
+      l.add(
+          DeviceType::CPU, cpu::simd::isa_name(isa),
+          [isa](const Window2d& g, const Tensor& x, const Tensor& y, const Tensor&) {
+            return cpu::simd::max_pool_declines(isa, g, x, y);
+          },
+          [isa](const Window2d& g, const Tensor& x, const Tensor& y, const Tensor& argmax) {
+            cpu::simd::max_pool_forward_run(isa, g, x, y, argmax);
+          });
     l.add(
         DeviceType::CPU, "cpu_reference",
         [](const Window2d&, const Tensor& x, const Tensor& y, const Tensor&) {

@@ -30,12 +30,16 @@ void gemm_openblas(const GemmArgs& g) {
   }
 }
 
-bool openblas_uses_avx512() {
-  static const bool avx512 = [] {
+BlasVectors openblas_vectors() {
+  static const BlasVectors vectors = [] {
     const std::string core = openblas_get_corename();
-    return core == "SkylakeX" || core == "Cooperlake" || core == "SapphireRapids";
+    if (core == "SkylakeX" || core == "Cooperlake" || core == "SapphireRapids")
+      return BlasVectors::avx512;
+    if (core == "Haswell" || core == "Zen")
+      return BlasVectors::avx2;
+    return BlasVectors::older;
   }();
-  return avx512;
+  return vectors;
 }
 
 namespace {

@@ -12,7 +12,16 @@
 // with B transposed (the CNN's 3136-deep fc layer). onednn_declines_shape() sends those
 // to OpenBLAS; under OPENBLAS_CORETYPE=Haswell OpenBLAS runs AVX2 kernels and
 // oneDNN keeps them.
+// OpenBLAS 0.3.21 does not know every CPU: on a Sapphire Rapids guest it picks its
+// Prescott (SSE3) kernels, 2-5x slower than oneDNN on every shape here (256x128x10:
+// 31 against 8 us; 256x784x256: 3.4 against 0.67 ms), so when its kernels are
+// older than AVX2 oneDNN takes everything. Its AVX-512 kernels beat oneDNN on the
+// skinny outputs only while the long side is short: 64x128x10 1.6 against 2.6 us,
+// 96 rows 2.6 against 3.6, but 128 rows 9.9 against 6.8 and 256 rows 18 against 8.5
+// (inference's logits, batch 256).
 #include <oneapi/dnnl/dnnl.h>
+
+#include <algorithm>
 
 #include "cpu/gemm_panels.h"
 #include "cpu/kernels_cpu.h"
@@ -34,11 +43,18 @@ void sgemm_checked(const GemmArgs& g, int64_t m, int64_t n, const float* a, cons
 
 std::string onednn_declines_shape(const GemmArgs& g) {
   const PanelSplit s = split_panels(g);
+  const BlasVectors blas = openblas_vectors();
+  if (blas == BlasVectors::older)
+    return "";
   // Measured (bench/kernels/bm_gemm.cpp): OpenBLAS is faster when an output side
-  // is shorter than 32 (the 10-class logits: 1.8 against 4.4 us), whatever its ISA.
-  if (s.panel_m < 32 || s.panel_n < 32)
+  // is shorter than 32 (the 10-class logits: 1.8 against 4.4 us), whatever its ISA,
+  // unless its AVX-512 kernels meet a long other side.
+  if (s.panel_m < 32 || s.panel_n < 32) {
+    if (blas == BlasVectors::avx512 && std::max(s.panel_m, s.panel_n) > 96)
+      return "";
     return "an output side shorter than 32 (OpenBLAS is faster there)";
-  if (!openblas_uses_avx512())
+  }
+  if (blas != BlasVectors::avx512)
     return "";
   if (g.k <= 32 && s.panel_n <= 4096)
     return "a product 32 or less deep (OpenBLAS's AVX-512 kernels are faster)";

@@ -16,9 +16,10 @@ void binary_reference(BinaryOp op, const Tensor& a, const Tensor& b, const Tenso
 void reduce_reference(ReduceOp op, const Tensor& src, const Tensor& dst, int64_t outer, int64_t r, int64_t inner);
 
 void gemm_openblas(const GemmArgs& g);
-// Whether OpenBLAS runs its AVX-512 sgemm kernels (the core it picked at load time,
-// which OPENBLAS_CORETYPE overrides).
-bool openblas_uses_avx512();
+// The widest vectors of the sgemm kernels OpenBLAS runs: those of the core it
+// picked at load time (which OPENBLAS_CORETYPE overrides); older = below AVX2.
+enum class BlasVectors { older, avx2, avx512 };
+BlasVectors openblas_vectors();
 void gemm_onednn(const GemmArgs& g);  // f32 only (NOTE [oneDNN sgemm])
 // Why oneDNN's sgemm should leave this GEMM (as it will be cut into panels) to
 // OpenBLAS, or "" (NOTE [oneDNN sgemm]).

@@ -13,7 +13,7 @@ void max_pool2d_forward_reference(const Window2d& g, const Tensor& x, const Tens
   dispatch_float(x.dtype(), [&]<typename T>() {
     const T* src = static_cast<const T*>(x.raw_data());
     T* dst = static_cast<T*>(y.raw_data());
-    int32_t* idx = static_cast<int32_t*>(argmax.raw_data());
+    int32_t* idx = argmax.defined() ? static_cast<int32_t*>(argmax.raw_data()) : nullptr;
     const bool two_by_two = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0;
     runtime::parallel_for(0, g.n * g.c, 1, [&](int64_t lo, int64_t hi) {
       for (int64_t nc = lo; nc < hi; ++nc) {
@@ -25,7 +25,7 @@ void max_pool2d_forward_reference(const Window2d& g, const Tensor& x, const Tens
             const T* r0 = s + 2 * oy * g.w;
             const T* r1 = r0 + g.w;
             T* out = dst + nc * g.oh * g.ow + oy * g.ow;
-            int32_t* out_idx = idx + nc * g.oh * g.ow + oy * g.ow;
+            int32_t* out_idx = idx ? idx + nc * g.oh * g.ow + oy * g.ow : nullptr;
             for (int64_t ox = 0; ox < g.ow; ++ox) {
               // Offsets from compare results as integers: GCC keeps float selects as
               // branches. Ties go to the earlier element, as PyTorch.
@@ -35,7 +35,8 @@ void max_pool2d_forward_reference(const Window2d& g, const Tensor& x, const Tens
               const int64_t use_bottom = bottom > top;
               const int64_t off = top_right + use_bottom * (g.w + bottom_right - top_right);
               out[ox] = bottom > top ? bottom : top;
-              out_idx[ox] = static_cast<int32_t>(2 * oy * g.w + 2 * ox + off);
+              if (out_idx)
+                out_idx[ox] = static_cast<int32_t>(2 * oy * g.w + 2 * ox + off);
             }
           }
           continue;
@@ -61,7 +62,8 @@ void max_pool2d_forward_reference(const Window2d& g, const Tensor& x, const Tens
             }
             const int64_t o = nc * g.oh * g.ow + oy * g.ow + ox;
             dst[o] = best;
-            idx[o] = static_cast<int32_t>(at);
+            if (idx)
+              idx[o] = static_cast<int32_t>(at);
           }
       }
     });

@@ -29,6 +29,20 @@ struct V {
   static R load_tail(const float* p, int64_t n) { return _mm256_maskload_ps(p, lanes_below(n)); }
   static void store_tail(float* p, R v, int64_t n) { _mm256_maskstore_ps(p, lanes_below(n), v); }
   static R set1(float x) { return _mm256_set1_ps(x); }
+  // even = x[0], x[2], ... and odd = x[1], x[3], ... of the 2W floats x = (a, b).
+  static void deinterleave(R a, R b, R& even, R& odd) {
+    // shuffle_ps works per 128-bit half ([a0 a2 b0 b2 | a4 a6 b4 b6]); the 64-bit
+    // permute puts the halves' pairs in order.
+    even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
+    odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8));
+  }
+  // Lane i holds i.
+  static R iota() { return _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7); }
+  // Integral floats (|v| < 2^24) stored as int32, all lanes or the first n.
+  static void store_i32(int32_t* p, R v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm256_cvtps_epi32(v)); }
+  static void store_i32_tail(int32_t* p, R v, int64_t n) {
+    _mm256_maskstore_epi32(p, lanes_below(n), _mm256_cvtps_epi32(v));
+  }
   static R zero() { return _mm256_setzero_ps(); }
   static R add(R a, R b) { return _mm256_add_ps(a, b); }
   static R sub(R a, R b) { return _mm256_sub_ps(a, b); }

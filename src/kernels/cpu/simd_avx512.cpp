@@ -27,6 +27,19 @@ struct V {
   static R load_tail(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(tail_mask(n), p); }
   static void store_tail(float* p, R v, int64_t n) { _mm512_mask_storeu_ps(p, tail_mask(n), v); }
   static R set1(float x) { return _mm512_set1_ps(x); }
+  // even = x[0], x[2], ... and odd = x[1], x[3], ... of the 2W floats x = (a, b).
+  static void deinterleave(R a, R b, R& even, R& odd) {
+    const __m512i e = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    even = _mm512_permutex2var_ps(a, e, b);
+    odd = _mm512_permutex2var_ps(a, _mm512_add_epi32(e, _mm512_set1_epi32(1)), b);
+  }
+  // Lane i holds i.
+  static R iota() { return _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); }
+  // Integral floats (|v| < 2^24) stored as int32, all lanes or the first n.
+  static void store_i32(int32_t* p, R v) { _mm512_storeu_si512(p, _mm512_cvtps_epi32(v)); }
+  static void store_i32_tail(int32_t* p, R v, int64_t n) {
+    _mm512_mask_storeu_epi32(p, tail_mask(n), _mm512_cvtps_epi32(v));
+  }
   static R zero() { return _mm512_setzero_ps(); }
   static R add(R a, R b) { return _mm512_add_ps(a, b); }
   static R sub(R a, R b) { return _mm512_sub_ps(a, b); }

@@ -502,6 +502,30 @@ void attention_backward_run(Isa isa, const AttentionShape& a, const AttentionGra
   });
 }
 
+// ---- max pooling --------------------------------------------------------------------
+
+std::string max_pool_declines(Isa isa, const Window2d& g, const Tensor& x, const Tensor& y) {
+  std::string why = declines_f32(isa, x, y);
+  if (!why.empty())
+    return why;
+  if (g.kh != 2 || g.kw != 2 || g.sh != 2 || g.sw != 2 || g.ph != 0 || g.pw != 0)
+    return "a window other than 2x2 at stride 2 without padding";
+  if (g.h * g.w >= (int64_t{1} << 24))
+    return "planes of 2^24 or more elements (indices are computed in floats)";
+  return "";
+}
+
+void max_pool_forward_run(Isa isa, const Window2d& g, const Tensor& x, const Tensor& y, const Tensor& argmax) {
+  const Table& t = table(isa);
+  const int64_t plane = g.h * g.w, out_plane = g.oh * g.ow;
+  int32_t* idx = argmax.defined() ? static_cast<int32_t*>(argmax.raw_data()) : nullptr;
+  runtime::parallel_for(0, g.n * g.c, std::max<int64_t>(1, kRowGrainElems / std::max<int64_t>(plane, 1)),
+                        [&](int64_t lo, int64_t hi) {
+                          t.max_pool_2x2(cf(x) + lo * plane, mf(y) + lo * out_plane,
+                                         idx ? idx + lo * out_plane : nullptr, hi - lo, g.h, g.w, g.oh, g.ow);
+                        });
+}
+
 }  // namespace loom::kernels::cpu::simd
 
 namespace loom::kernels {

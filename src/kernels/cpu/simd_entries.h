@@ -42,4 +42,8 @@ void attention_forward_run(Isa isa, const AttentionShape& a, const Tensor& q, co
                            const Tensor& mask, const Tensor& out, const Tensor& lse);
 void attention_backward_run(Isa isa, const AttentionShape& a, const AttentionGrads& g);
 
+// 2x2 max pooling at stride 2 without padding; argmax may be undefined (no backward).
+std::string max_pool_declines(Isa isa, const Window2d& g, const Tensor& x, const Tensor& y);
+void max_pool_forward_run(Isa isa, const Window2d& g, const Tensor& x, const Tensor& y, const Tensor& argmax);
+
 }  // namespace loom::kernels::cpu::simd

@@ -85,6 +85,10 @@ struct Table {
                           int64_t rows, int64_t n, float eps);
   void (*layer_norm_backward_rows)(const float* dy, const float* x, const float* gamma, const float* mean,
                                    const float* rstd, float* dx, float* pg, float* pb, int64_t rows, int64_t n);
+  // 2x2 max pooling at stride 2, no padding, of `planes` planes h x w into oh x ow;
+  // argmax (when set) gets each winner's flat index into its plane (h * w < 2^24).
+  void (*max_pool_2x2)(const float* x, float* y, int32_t* argmax, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                       int64_t ow);
 };
 
 const Table& avx2_table();

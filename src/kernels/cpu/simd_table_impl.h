@@ -5,6 +5,7 @@
 #include "cpu/simd_conv_impl.h"
 #include "cpu/simd_impl.h"
 #include "cpu/simd_layer_norm_impl.h"
+#include "cpu/simd_pool_impl.h"
 
 namespace loom::kernels::cpu::simd {
 namespace {
@@ -27,7 +28,8 @@ Table make_table(const char* name) {
           attention_forward,
           attention_backward,
           layer_norm_rows,
-          layer_norm_backward_rows};
+          layer_norm_backward_rows,
+          max_pool_2x2};
 }
 
 }  // namespace
